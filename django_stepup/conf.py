@@ -1,0 +1,75 @@
+"""The ``STEPUP`` settings dict, read lazily through :data:`stepup_settings`.
+
+Every key and its default lives in :data:`DEFAULTS`. Values are read from
+``django.conf.settings`` on first access and memoised; the memo is cleared in
+place when ``STEPUP`` changes (``override_settings`` in tests), so every module
+that imported :data:`stepup_settings` sees the new values.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+
+DEFAULTS = {
+    # Secret format: "<TOKEN_PREFIX>_<random><checksum>".
+    "TOKEN_PREFIX": "stp",
+    # last_used is written at most once per interval and token.
+    "LAST_USED_INTERVAL": timedelta(seconds=60),
+    # Lifetime of login tokens issued by the login endpoint.
+    "LOGIN_TOKEN_MAX_AGE": timedelta(days=7),
+    "LOGIN_TOKEN_MAX_UNUSED_PERIOD": timedelta(hours=1),
+    # Permission flags the host project's tokens can carry ("manage_tokens" is built in).
+    "TOKEN_PERMISSIONS": [],
+    # Policy scopes: name -> dotted path or PolicyScope instance.
+    "POLICY_SCOPES": {},
+    # How old a promotion may be for RecentMFA when the view does not say.
+    "RECENT_MFA_MAX_AGE": timedelta(minutes=5),
+    # Issuer shown in authenticator apps for TOTP factors.
+    "TOTP_ISSUER": "django-stepup",
+    # Consecutive failed step-up attempts after which verification locks (NIST: <= 100).
+    "VERIFY_FAILURE_LIMIT": 100,
+    # How many recovery codes one generation yields.
+    "RECOVERY_CODE_COUNT": 10,
+    # Login attempts allowed per account and per client address, counting failures.
+    "LOGIN_RATE_PER_ACCOUNT": "10/min",
+    "LOGIN_RATE_PER_ADDRESS": "30/min",
+    # Cache alias holding throttle state (point it at Redis with several workers).
+    "THROTTLE_CACHE": "default",
+    # Send the default notification emails (factor added/removed, codes, new API token).
+    "NOTIFY_BY_EMAIL": True,
+}
+
+BUILTIN_PERMISSIONS = ("manage_tokens",)
+
+
+class StepUpSettings:
+    """Attribute access to ``settings.STEPUP`` with :data:`DEFAULTS` as fallback."""
+
+    def __getattr__(self, name):
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown django-stepup setting: {name!r}")
+        value = self.user_settings.get(name, DEFAULTS[name])
+        self.__dict__[name] = value
+        return value
+
+    @property
+    def user_settings(self):
+        return getattr(settings, "STEPUP", None) or {}
+
+    @property
+    def token_permissions(self):
+        """Every permission flag a token can carry, built-in ones first."""
+        return BUILTIN_PERMISSIONS + tuple(
+            name for name in self.TOKEN_PERMISSIONS if name not in BUILTIN_PERMISSIONS
+        )
+
+    def reload(self):
+        self.__dict__.clear()
+
+
+stepup_settings = StepUpSettings()
+
+
+def reload_on_setting_changed(*, setting, **kwargs):
+    if setting == "STEPUP":
+        stepup_settings.reload()

@@ -1,0 +1,33 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+from rest_framework.exceptions import APIException, ErrorDetail
+
+INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
+
+
+class StepUpRequired(APIException):
+    """A denial that a second factor would cure: 401 with an RFC 9470 challenge.
+
+    DRF's default exception handler copies ``auth_header`` into
+    ``WWW-Authenticate``, so host projects need no custom handler.
+    """
+
+    status_code = status.HTTP_401_UNAUTHORIZED
+    default_detail = _("This action needs a login token promoted by a second factor.")
+    default_code = "mfa_required"
+    scheme = "Token"
+
+    def __init__(self, detail=None, max_age=None):
+        message = str(detail or self.default_detail)
+        self.max_age = max_age
+        self.detail = {
+            "detail": ErrorDetail(message, self.default_code),
+            "code": self.default_code,
+        }
+        description = message.replace("\\", "\\\\").replace('"', '\\"')
+        self.auth_header = (
+            f'{self.scheme} error="{INSUFFICIENT_USER_AUTHENTICATION}", '
+            f'error_description="{description}"'
+        )
+        if max_age is not None:
+            self.auth_header += f", max_age={int(max_age)}"

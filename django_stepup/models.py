@@ -1,0 +1,193 @@
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import tokens
+from .subnets import DEFAULT_SUBNETS
+
+
+def default_subnets():
+    return list(DEFAULT_SUBNETS)
+
+
+class TokenQuerySet(models.QuerySet):
+    def login_tokens(self):
+        return self.filter(mfa__isnull=False)
+
+    def api_tokens(self):
+        return self.filter(mfa__isnull=True)
+
+
+class TokenManager(models.Manager.from_queryset(TokenQuerySet)):
+    def create_token(self, user, **fields):
+        """Create a token and return ``(token, secret)``: the one time the secret exists."""
+        secret = tokens.generate_secret()
+        token = self.create(user=user, digest=tokens.digest(secret), **fields)
+        return token, secret
+
+
+class Token(models.Model):
+    """A credential. ``mfa`` is tri-state: None API token, False login token, True promoted."""
+
+    KIND_API = "api"
+    KIND_LOGIN = "login"
+    KIND_PROMOTED = "promoted"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stepup_tokens"
+    )
+    name = models.CharField(_("name"), max_length=128, blank=True, default="")
+    created = models.DateTimeField(default=timezone.now, editable=False)
+    last_used = models.DateTimeField(null=True, blank=True, editable=False)
+    mfa = models.BooleanField(null=True, default=None, editable=False)
+    mfa_at = models.DateTimeField(null=True, blank=True, editable=False)
+    max_age = models.DurationField(null=True, blank=True)
+    max_unused_period = models.DurationField(null=True, blank=True)
+    allowed_subnets = models.JSONField(default=default_subnets)
+    perms = models.JSONField(default=list, blank=True)
+    auto_policy = models.BooleanField(default=False)
+
+    objects = TokenManager()
+
+    class Meta:
+        verbose_name = _("token")
+        verbose_name_plural = _("tokens")
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["user", "mfa"], name="stepup_token_user_mfa")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_age__isnull=True) | Q(max_age__gte=timedelta(0)),
+                name="stepup_token_max_age_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_unused_period__isnull=True)
+                | Q(max_unused_period__gte=timedelta(0)),
+                name="stepup_token_max_unused_period_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(mfa_at__isnull=True) | Q(mfa__isnull=False, mfa=True),
+                name="stepup_token_mfa_at_only_when_promoted",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name or str(self.id)
+
+    def __repr__(self):
+        return f"<Token {self.id} {self.kind}>"
+
+    @property
+    def kind(self):
+        if self.mfa is None:
+            return self.KIND_API
+        return self.KIND_PROMOTED if self.mfa else self.KIND_LOGIN
+
+    @property
+    def is_login_token(self):
+        return self.mfa is not None
+
+    @property
+    def expires_at(self):
+        """The earlier of the absolute and the idle expiry, or None if neither is set."""
+        limits = []
+        if self.max_age is not None:
+            limits.append(self.created + self.max_age)
+        if self.max_unused_period is not None:
+            limits.append((self.last_used or self.created) + self.max_unused_period)
+        return min(limits, default=None)
+
+    def is_expired(self, now=None):
+        expires_at = self.expires_at
+        return expires_at is not None and (now or timezone.now()) >= expires_at
+
+    @property
+    def is_valid(self):
+        return not self.is_expired() and self.user.is_active
+
+    def has_permission(self, name):
+        """Login tokens hold every flag; API tokens only those in ``perms``."""
+        return self.mfa is not None or name in self.perms
+
+
+class MFAState(models.Model):
+    """Per-user step-up state, joined into the authentication query at no extra cost."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="stepup_mfa_state",
+    )
+    enabled = models.BooleanField(default=False)
+    failure_count = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("MFA state")
+        verbose_name_plural = _("MFA states")
+
+    def __str__(self):
+        return f"MFA state of user {self.user_id}"
+
+
+def mfa_enabled(user):
+    """Whether ``user`` has at least one active factor (no query if the state was joined)."""
+    try:
+        return user.stepup_mfa_state.enabled
+    except MFAState.DoesNotExist:
+        return False
+
+
+class RecoveryCode(models.Model):
+    """One single-use recovery code, stored only as its digest."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stepup_recovery_codes"
+    )
+    digest = models.CharField(max_length=64, editable=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "digest"], name="stepup_recovery_code_unique_per_user"
+            )
+        ]
+
+    def __str__(self):
+        return f"Recovery code {self.pk}"
+
+
+class TokenPolicy(models.Model):
+    """A token's rule over one policy scope; ``values`` maps each dimension to a value or None."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    token = models.ForeignKey(Token, on_delete=models.CASCADE, related_name="policies")
+    scope = models.CharField(max_length=64)
+    values = models.JSONField(default=dict)
+    combination = models.CharField(max_length=64, editable=False)
+    perm_read = models.BooleanField(default=True)
+    perm_write = models.BooleanField(default=False)
+    created = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("token policy")
+        verbose_name_plural = _("token policies")
+        ordering = ["created"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token", "scope", "combination"], name="stepup_policy_unique_combination"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.scope} policy {self.id}"

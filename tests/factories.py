@@ -1,0 +1,44 @@
+"""factory-boy factories for every model the tests create."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from django_stepup import tokens
+from django_stepup.models import Token
+
+PASSWORD = "correct horse battery staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("email",)
+
+    email = factory.Sequence(lambda n: f"user{n}@example.com")
+    password = factory.django.Password(PASSWORD)
+
+
+class TokenFactory(factory.django.DjangoModelFactory):
+    """An API token by default; traits ``login`` and ``promoted`` make login tokens.
+
+    The secret is kept on ``token.secret`` for the test to authenticate with.
+    """
+
+    class Meta:
+        model = Token
+
+    class Params:
+        login = factory.Trait(mfa=False)
+        promoted = factory.Trait(mfa=True, mfa_at=factory.LazyFunction(timezone.now))
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"token {n}")
+    secret = factory.LazyFunction(tokens.generate_secret)
+    digest = factory.LazyAttribute(lambda o: tokens.digest(o.secret))
+
+    @classmethod
+    def _create(cls, model_class, *args, secret, **kwargs):
+        token = super()._create(model_class, *args, **kwargs)
+        token.secret = secret
+        return token
