@@ -1,0 +1,33 @@
+"""Public signals. Receivers get ``sender`` plus the keyword arguments listed per signal.
+
+``request`` is the DRF request that caused the event, or None outside a request.
+No signal ever carries a secret, a code or a password.
+"""
+
+from django.dispatch import Signal
+
+#: A login attempt failed. Arguments: ``email`` (as submitted), ``request``.
+login_failed = Signal()
+
+#: A login token was promoted by a second factor. Arguments: ``user``, ``token``,
+#: ``factor`` (the device, or None for a recovery code), ``request``.
+step_up_succeeded = Signal()
+
+#: A step-up attempt failed. Arguments: ``user``, ``token``, ``factor`` (or None),
+#: ``failure_count`` (consecutive failures of the user), ``request``.
+step_up_failed = Signal()
+
+#: A factor became active (its first successful verify). Arguments: ``user``, ``factor``, ``request``.
+factor_activated = Signal()
+
+#: A factor was removed. Arguments: ``user``, ``factor``, ``mfa_enabled`` (after removal), ``request``.
+factor_removed = Signal()
+
+#: New recovery codes replaced the old ones. Arguments: ``user``, ``count``, ``request``.
+recovery_codes_generated = Signal()
+
+#: A token was created through the API or the admin. Arguments: ``user``, ``token``, ``request``.
+token_created = Signal()
+
+#: Tokens were revoked. Arguments: ``user``, ``tokens`` (ids), ``reason``, ``request``.
+tokens_revoked = Signal()
