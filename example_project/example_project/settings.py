@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_stepup",
     "accounts",
+    "dnsapi",
 ]
 
 MIDDLEWARE = [

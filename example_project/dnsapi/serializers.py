@@ -1,0 +1,70 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework import serializers
+
+from .models import Domain, RRset
+from .validators import validate_records, validate_subname
+
+
+class DomainSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Domain
+        fields = ["name", "created", "touched"]
+        read_only_fields = ["created", "touched"]
+        extra_kwargs = {"name": {"validators": []}}
+
+    def validate_name(self, value):
+        if self.instance is None and Domain.objects.filter(name=value).exists():
+            raise serializers.ValidationError("This domain name is unavailable.")
+        return value
+
+    def create(self, validated_data):
+        try:
+            with transaction.atomic():
+                return super().create(validated_data)
+        except IntegrityError:
+            raise serializers.ValidationError(
+                {"name": ["This domain name is unavailable."]}
+            ) from None
+
+
+class RecordsField(serializers.ListField):
+    child = serializers.CharField(trim_whitespace=False, allow_blank=False)
+
+
+class RRsetSerializer(serializers.ModelSerializer):
+    domain = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    name = serializers.CharField(read_only=True)
+    subname = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        max_length=178,
+        trim_whitespace=False,
+        validators=[validate_subname],
+    )
+    records = RecordsField()
+
+    class Meta:
+        model = RRset
+        fields = ["domain", "subname", "name", "type", "records", "ttl", "created", "touched"]
+        read_only_fields = ["created", "touched"]
+        validators = []
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            # An RRset's identity is its URL: subname and type can't change.
+            fields["subname"].read_only = True
+            fields["type"].read_only = True
+        return fields
+
+    def validate(self, attrs):
+        record_type = attrs.get("type", getattr(self.instance, "type", None))
+        records = attrs.get("records")
+        if records is not None and record_type is not None:
+            try:
+                validate_records(records, record_type)
+            except DjangoValidationError as error:
+                raise serializers.ValidationError({"records": error.messages}) from None
+        return attrs

@@ -1,0 +1,92 @@
+"""Validation of DNS names, types, TTLs and record contents, as a DNS user expects it."""
+
+import ipaddress
+import re
+
+from django.core.exceptions import ValidationError
+
+LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
+DOMAIN_NAME = re.compile(rf"(?:{LABEL}\.)+{LABEL}")
+SUBNAME_LABEL = re.compile(r"\*|[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+MAX_NAME_LENGTH = 253
+MIN_TTL = 60
+MAX_TTL = 604800
+MAX_RECORDS = 1000
+MAX_RECORD_LENGTH = 500
+RECORD_TYPES = (
+    "A",
+    "AAAA",
+    "CAA",
+    "CNAME",
+    "DS",
+    "HTTPS",
+    "MX",
+    "NS",
+    "PTR",
+    "SRV",
+    "SSHFP",
+    "SVCB",
+    "TLSA",
+    "TXT",
+)
+
+
+def validate_domain_name(value):
+    if value != value.lower():
+        raise ValidationError("Domain names must be lower-case.")
+    if len(value) > MAX_NAME_LENGTH or not DOMAIN_NAME.fullmatch(value):
+        raise ValidationError(
+            "Enter a domain name such as example.com: labels of letters, digits and hyphens."
+        )
+
+
+def validate_subname(value):
+    if value == "":
+        return
+    if value != value.lower():
+        raise ValidationError("Subnames must be lower-case.")
+    labels = value.split(".")
+    if any(not SUBNAME_LABEL.fullmatch(label) for label in labels):
+        raise ValidationError(
+            "Enter a subname of dot-separated labels (letters, digits, hyphens, underscores)."
+        )
+    if "*" in labels[1:]:
+        raise ValidationError("A wildcard may only be the first label.")
+
+
+def validate_type(value):
+    if value not in RECORD_TYPES:
+        raise ValidationError(
+            f"Unknown or unsupported record type; use one of {', '.join(RECORD_TYPES)} (upper-case)."
+        )
+
+
+def validate_ttl(value):
+    if not MIN_TTL <= value <= MAX_TTL:
+        raise ValidationError(f"TTL must be between {MIN_TTL} and {MAX_TTL} seconds.")
+
+
+def validate_records(records, record_type):
+    """Check a list of record contents for ``record_type``; raise ValidationError."""
+    if len(records) > MAX_RECORDS:
+        raise ValidationError(f"At most {MAX_RECORDS} records per RRset.")
+    if len(set(records)) != len(records):
+        raise ValidationError("Records must be unique.")
+    if record_type == "CNAME" and len(records) > 1:
+        raise ValidationError("A CNAME RRset holds exactly one record.")
+    for record in records:
+        if not record or len(record) > MAX_RECORD_LENGTH or "\x00" in record:
+            raise ValidationError(
+                f"Each record is a non-empty string of at most {MAX_RECORD_LENGTH} characters."
+            )
+        if record_type in ("A", "AAAA"):
+            _validate_address(record, 4 if record_type == "A" else 6)
+
+
+def _validate_address(record, version):
+    try:
+        address = ipaddress.ip_address(record)
+    except ValueError:
+        address = None
+    if address is None or address.version != version or str(address) != record:
+        raise ValidationError(f"{record!r} is not an IPv{version} address in canonical form.")
