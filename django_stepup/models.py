@@ -3,7 +3,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -16,6 +17,30 @@ def default_subnets():
 
 
 class TokenQuerySet(models.QuerySet):
+    def _with_expiry(self):
+        return self.annotate(
+            _absolute_expiry=ExpressionWrapper(
+                F("created") + F("max_age"), output_field=models.DateTimeField()
+            ),
+            _idle_expiry=ExpressionWrapper(
+                Coalesce("last_used", "created") + F("max_unused_period"),
+                output_field=models.DateTimeField(),
+            ),
+        )
+
+    def _expired_condition(self, now):
+        now = now or timezone.now()
+        return Q(max_age__isnull=False, _absolute_expiry__lte=now) | Q(
+            max_unused_period__isnull=False, _idle_expiry__lte=now
+        )
+
+    def expired(self, now=None):
+        """Tokens past their absolute or idle expiry (the same rule as ``Token.is_expired``)."""
+        return self._with_expiry().filter(self._expired_condition(now))
+
+    def unexpired(self, now=None):
+        return self._with_expiry().exclude(self._expired_condition(now))
+
     def login_tokens(self):
         return self.filter(mfa__isnull=False)
 

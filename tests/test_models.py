@@ -104,3 +104,22 @@ def test_deleting_the_user_deletes_tokens_and_state(user):
     user.delete()
     assert not Token.objects.exists()
     assert not MFAState.objects.exists()
+
+
+def test_expired_queryset_agrees_with_is_expired(db):
+    now = timezone.now()
+    hour = timedelta(hours=1)
+    cases = [
+        {},
+        {"max_age": hour},
+        {"created": now - 2 * hour, "max_age": hour},
+        {"created": now - hour, "max_age": hour},
+        {"created": now - 2 * hour, "max_unused_period": hour},
+        {"created": now - 2 * hour, "max_unused_period": hour, "last_used": now - hour / 2},
+        {"created": now - 3 * hour, "max_unused_period": hour, "last_used": now - 2 * hour},
+        {"created": now - 2 * hour, "max_age": 3 * hour, "max_unused_period": hour},
+    ]
+    created = [TokenFactory(**fields) for fields in cases]
+    expired = {t.pk for t in created if t.is_expired(now)}
+    assert expired == {t.pk for t in Token.objects.expired(now)}
+    assert {t.pk for t in created} - expired == {t.pk for t in Token.objects.unexpired(now)}

@@ -1,8 +1,10 @@
+from django.contrib import admin
 from django.urls import include, path
 
 from tests.testapp import views
 
 urlpatterns = [
+    path("admin/", admin.site.urls),
     path("auth/", include("django_stepup.urls")),
     path("whoami/", views.WhoAmIView.as_view()),
     path("guarded/mfa/", views.MFAView.as_view()),
