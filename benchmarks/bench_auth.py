@@ -86,7 +86,10 @@ def parse_arguments():
         "--requests", type=int, default=2000, help="timed requests per case (default 2000)"
     )
     parser.add_argument(
-        "--rounds", type=int, default=5, help="interleaved rounds the requests are split into"
+        "--rounds",
+        type=int,
+        default=20,
+        help="interleaved rounds the requests are split into (default 20)",
     )
     parser.add_argument(
         "--warmup", type=int, default=100, help="untimed requests per case before timing"
