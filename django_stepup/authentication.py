@@ -40,9 +40,7 @@ class StepUpTokenAuthentication(BaseAuthentication):
         from .models import Token
 
         try:
-            token = Token.objects.select_related("user", "user__stepup_mfa_state").get(
-                digest=tokens.digest(secret)
-            )
+            token = Token.objects.get_for_authentication(tokens.digest(secret))
         except Token.DoesNotExist:
             raise exceptions.AuthenticationFailed(INVALID_TOKEN) from None
         now = timezone.now()

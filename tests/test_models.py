@@ -123,3 +123,51 @@ def test_expired_queryset_agrees_with_is_expired(db):
     expired = {t.pk for t in created if t.is_expired(now)}
     assert expired == {t.pk for t in Token.objects.expired(now)}
     assert {t.pk for t in created} - expired == {t.pk for t in Token.objects.unexpired(now)}
+
+
+def _field_values(instance):
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+@pytest.mark.parametrize("with_state", [False, True])
+def test_authentication_lookup_equals_the_orm_query(db, with_state, django_assert_num_queries):
+    token = TokenFactory(
+        promoted=True,
+        max_age=timedelta(days=1),
+        max_unused_period=timedelta(hours=1),
+        last_used=timezone.now(),
+        allowed_subnets=["192.0.2.0/24", "2001:db8::/32"],
+        perms=["create_domain"],
+    )
+    if with_state:
+        MFAState.objects.create(user=token.user, enabled=True, failure_count=3)
+    expected = Token.objects.select_related("user", "user__stepup_mfa_state").get(pk=token.pk)
+    with django_assert_num_queries(1):
+        found = Token.objects.get_for_authentication(token.digest)
+        assert _field_values(found) == _field_values(expected)
+        assert _field_values(found.user) == _field_values(expected.user)
+        assert mfa_enabled(found.user) is with_state
+        if with_state:
+            assert _field_values(found.user.stepup_mfa_state) == _field_values(
+                expected.user.stepup_mfa_state
+            )
+    assert found._state.db == expected._state.db
+    assert found._state.adding is False
+
+
+def test_authentication_lookup_raises_does_not_exist(db):
+    with pytest.raises(Token.DoesNotExist):
+        Token.objects.get_for_authentication("0" * 64)
+
+
+def test_authentication_lookup_falls_back_to_the_orm(db, monkeypatch, django_assert_num_queries):
+    from django_stepup import models
+
+    def broken(*args, **kwargs):
+        raise AttributeError("compiler internals changed")
+
+    monkeypatch.setattr(models.AuthenticationLookup, "__init__", broken)
+    monkeypatch.setattr(models.TokenManager, "_authentication_lookups", {})
+    token = TokenFactory()
+    with django_assert_num_queries(1):
+        assert Token.objects.get_for_authentication(token.digest) == token

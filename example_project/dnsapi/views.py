@@ -1,0 +1,135 @@
+from django.db import IntegrityError, transaction
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from django_stepup.filters import TokenPolicyFilter
+from django_stepup.permissions import (
+    HasTokenPermission,
+    MFARequiredIfEnabled,
+    TokenPolicyPermission,
+    check_policy,
+)
+from django_stepup.policies import WRITE, get_scope
+from django_stepup.policy_store import grant_auto_policy
+
+from .models import Domain, RRset
+from .serializers import DomainSerializer, RRsetSerializer
+
+SCOPE = "rrsets"
+DUPLICATE_RRSET = "Another RRset with the same subdomain and type exists for this domain."
+
+
+class DomainViewSet(
+    mixins.ListModelMixin,
+    mixins.CreateModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """``domains/`` and ``domains/{name}/``. Restricted tokens may use it: domains are
+    what their policies point at."""
+
+    serializer_class = DomainSerializer
+    lookup_field = "name"
+    lookup_value_regex = r"[^/]+"
+    flag_for_action = {"create": "create_domain", "destroy": "delete_domain"}
+
+    def get_permissions(self):
+        classes = [IsAuthenticated, MFARequiredIfEnabled]
+        flag = self.flag_for_action.get(self.action)
+        if flag is not None:
+            classes.append(HasTokenPermission.for_flag(flag))
+        return [permission() for permission in classes]
+
+    def get_queryset(self):
+        return Domain.objects.filter(owner=self.request.user)
+
+    @transaction.atomic
+    def perform_create(self, serializer):
+        domain = serializer.save(owner=self.request.user)
+        grant_auto_policy(self.request.auth, get_scope(SCOPE), domain)
+
+    def perform_destroy(self, domain):
+        # A restricted token may delete a domain only if it may write every RRset in it.
+        rrsets = list(domain.rrsets.all())
+        for rrset in rrsets:
+            check_policy(self.request, SCOPE, rrset, WRITE)
+        if not rrsets:
+            check_policy(
+                self.request, SCOPE, {"domain": domain.pk, "subname": None, "type": None}, WRITE
+            )
+        domain.delete()
+
+
+class RRsetViewSet(viewsets.ModelViewSet):
+    """``domains/{name}/rrsets/`` and one RRset by subname and type, policy-checked."""
+
+    serializer_class = RRsetSerializer
+    permission_classes = [IsAuthenticated, MFARequiredIfEnabled, TokenPolicyPermission]
+    filter_backends = [TokenPolicyFilter]
+    policy_scope = SCOPE
+
+    def get_domain(self):
+        if not hasattr(self, "_domain"):
+            self._domain = get_object_or_404(
+                Domain, owner=self.request.user, name=self.kwargs["name"]
+            )
+        return self._domain
+
+    def get_queryset(self):
+        queryset = RRset.objects.filter(domain=self.get_domain()).select_related("domain")
+        if self.action == "list":
+            for field in ("subname", "type"):
+                value = self.request.query_params.get(field)
+                if value is not None:
+                    queryset = queryset.filter(**{field: value})
+        return queryset
+
+    def get_object(self):
+        queryset = self.filter_queryset(self.get_queryset())
+        rrset = get_object_or_404(
+            queryset, subname=self.kwargs.get("subname", ""), type=self.kwargs["type"]
+        )
+        self.check_object_permissions(self.request, rrset)
+        return rrset
+
+    @transaction.atomic
+    def perform_create(self, serializer):
+        domain = self.get_domain()
+        data = serializer.validated_data
+        check_policy(
+            self.request,
+            SCOPE,
+            {"domain": domain.pk, "subname": data["subname"], "type": data["type"]},
+            WRITE,
+        )
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                serializer.save(domain=domain, created=now, touched=now)
+        except IntegrityError:
+            raise ValidationError({"non_field_errors": [DUPLICATE_RRSET]}) from None
+        Domain.objects.filter(pk=domain.pk).update(touched=now)
+
+    @transaction.atomic
+    def update(self, request, *args, **kwargs):
+        partial = kwargs.pop("partial", False)
+        rrset = self.get_object()
+        serializer = self.get_serializer(rrset, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        if serializer.validated_data.get("records") == []:
+            # deSEC semantics: an RRset without records is deleted.
+            self.perform_destroy(rrset)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        now = timezone.now()
+        serializer.save(touched=now)
+        Domain.objects.filter(pk=rrset.domain_id).update(touched=now)
+        return Response(serializer.data)
+
+    def perform_destroy(self, rrset):
+        rrset.delete()
+        Domain.objects.filter(pk=rrset.domain_id).update(touched=timezone.now())
