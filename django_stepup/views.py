@@ -138,10 +138,10 @@ class LogoutView(StepUpTokenView):
     permission_classes = [IsLoginToken | IsAPIToken]
 
     def post(self, request):
-        token = request.auth
-        token.delete()
+        token_id = request.auth.pk
+        request.auth.delete()
         signals.tokens_revoked.send(
-            sender=Token, user=request.user, tokens=[token.pk], reason="logout", request=request
+            sender=Token, user=request.user, tokens=[token_id], reason="logout", request=request
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
