@@ -16,3 +16,29 @@ class StepUpConfig(AppConfig):
 
         checks.register(stepup_checks.check_settings, checks.Tags.security)
         setting_changed.connect(reload_on_setting_changed, dispatch_uid="django_stepup_settings")
+        self.connect_receivers()
+
+    def connect_receivers(self):
+        from django.conf import settings
+        from django.db.models.signals import post_save, pre_save
+
+        from . import receivers, signals
+
+        user_model = settings.AUTH_USER_MODEL
+        pre_save.connect(
+            receivers.remember_password_change,
+            sender=user_model,
+            dispatch_uid="django_stepup_remember_password_change",
+        )
+        post_save.connect(
+            receivers.revoke_on_password_change,
+            sender=user_model,
+            dispatch_uid="django_stepup_revoke_on_password_change",
+        )
+        for signal, receiver in [
+            (signals.factor_activated, receivers.notify_factor_activated),
+            (signals.factor_removed, receivers.notify_factor_removed),
+            (signals.recovery_codes_generated, receivers.notify_recovery_codes_generated),
+            (signals.token_created, receivers.notify_token_created),
+        ]:
+            signal.connect(receiver, dispatch_uid=f"django_stepup_{receiver.__name__}")

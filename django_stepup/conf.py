@@ -37,6 +37,8 @@ DEFAULTS = {
     "THROTTLE_CACHE": "default",
     # Send the default notification emails (factor added/removed, codes, new API token).
     "NOTIFY_BY_EMAIL": True,
+    # TOTP factors one user may have, active and pending together.
+    "MAX_FACTORS_PER_USER": 10,
 }
 
 BUILTIN_PERMISSIONS = ("manage_tokens",)

@@ -1,6 +1,9 @@
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import serializers
 
+from . import otp
 from .conf import stepup_settings
 from .models import Token
 
@@ -58,3 +61,65 @@ class TokenSerializer(serializers.ModelSerializer):
         if secret is not None:
             data["token"] = secret
         return data
+
+
+class StrictSerializerMixin:
+    """Reject fields the serializer does not declare, naming them, instead of ignoring them."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A string as given: no coercion of numbers, no trimming."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class LoginSerializer(StrictSerializerMixin, serializers.Serializer):
+    email = StrictCharField(max_length=254)
+    password = StrictCharField(max_length=4096)
+    code = StrictCharField(max_length=64, required=False)
+
+
+class TOTPFactorSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+    """A TOTP factor as listed: never its secret. ``last_used`` is null until it is active."""
+
+    created = serializers.DateTimeField(source="created_at", read_only=True)
+    last_used = serializers.DateTimeField(source="last_used_at", read_only=True)
+
+    class Meta:
+        model = TOTPDevice
+        fields = ["id", "name", "created", "last_used"]
+        read_only_fields = ["id"]
+
+
+class NewTOTPFactorSerializer(TOTPFactorSerializer):
+    """The factor as created: with ``secret``, ``uri`` and ``qr``, shown this once."""
+
+    secret = serializers.SerializerMethodField()
+    uri = serializers.SerializerMethodField()
+    qr = serializers.SerializerMethodField()
+
+    class Meta(TOTPFactorSerializer.Meta):
+        fields = [*TOTPFactorSerializer.Meta.fields, "secret", "uri", "qr"]
+
+    def get_secret(self, device):
+        return otp.factor_secret(device)
+
+    def get_uri(self, device):
+        return otp.provisioning_uri(device)
+
+    def get_qr(self, device):
+        return otp.qr_svg(otp.provisioning_uri(device))

@@ -1,3 +1,16 @@
+from django.urls import path
+
+from . import views
+
 app_name = "django_stepup"
 
-urlpatterns = []
+urlpatterns = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("account/", views.AccountView.as_view(), name="account"),
+    path("totp/", views.TOTPFactorListView.as_view(), name="totp-list"),
+    path("totp/<int:pk>/", views.TOTPFactorDetailView.as_view(), name="totp-detail"),
+    path("totp/<int:pk>/verify/", views.TOTPFactorVerifyView.as_view(), name="totp-verify"),
+    path("mfa/verify/", views.MFAVerifyView.as_view(), name="mfa-verify"),
+    path("recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery-codes"),
+]

@@ -1,7 +1,12 @@
+import time
+
+import pyotp
 import pytest
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
-from tests.factories import TokenFactory, UserFactory
+from django_stepup import otp
+from tests.factories import TokenFactory, TOTPDeviceFactory, UserFactory
 from tests.utils import authenticated
 
 
@@ -24,3 +29,26 @@ def token(user):
 def auth_client(api_client, token):
     """An APIClient that sends ``token``'s secret."""
     return authenticated(api_client, token.secret)
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    """Throttle counters live in the cache; no test inherits another's."""
+    for cache in caches.all():
+        cache.clear()
+
+
+@pytest.fixture
+def factor(db):
+    """An active TOTP factor; its user has MFA enabled."""
+    return TOTPDeviceFactory()
+
+
+@pytest.fixture
+def totp_code():
+    """``totp_code(factor, steps=0)``: the factor's code at now + steps x 30 s, made by pyotp."""
+
+    def code(factor, steps=0):
+        return pyotp.TOTP(otp.factor_secret(factor)).at(time.time() + steps * factor.step)
+
+    return code

@@ -3,9 +3,10 @@
 import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from django_stepup import tokens
-from django_stepup.models import Token
+from django_stepup.models import MFAState, Token
 
 PASSWORD = "correct horse battery staple"
 
@@ -42,3 +43,23 @@ class TokenFactory(factory.django.DjangoModelFactory):
         token = super()._create(model_class, *args, **kwargs)
         token.secret = secret
         return token
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    """An active TOTP factor, which enables MFA for its user; trait ``pending`` for an inactive one."""
+
+    class Meta:
+        model = TOTPDevice
+        skip_postgeneration_save = True
+
+    class Params:
+        pending = factory.Trait(confirmed=False)
+
+    user = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"authenticator {n}")
+    confirmed = True
+
+    @factory.post_generation
+    def mfa_state(device, create, extracted, **kwargs):
+        if create and device.confirmed:
+            MFAState.objects.update_or_create(user=device.user, defaults={"enabled": True})
