@@ -5,6 +5,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status, viewsets
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -37,7 +38,23 @@ TOKEN_MANAGEMENT_PERMISSIONS = [
 TOO_MANY_TOKENS = _("This account has reached the maximum number of tokens.")
 
 
-class TokenViewSet(viewsets.ModelViewSet):
+def _get_or_404(queryset, **lookup):
+    """One 404 body for a missing, foreign or malformed id: no existence oracle."""
+    try:
+        return get_object_or_404(queryset, **lookup)
+    except Http404:
+        raise NotFound() from None
+
+
+class SameNotFoundMixin:
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound() from None
+
+
+class TokenViewSet(SameNotFoundMixin, viewsets.ModelViewSet):
     """``auth/tokens/`` and ``auth/tokens/{id}/``."""
 
     serializer_class = TokenSerializer
@@ -89,7 +106,7 @@ class TokenViewSet(viewsets.ModelViewSet):
         )
 
 
-class TokenPolicyViewSet(viewsets.GenericViewSet):
+class TokenPolicyViewSet(SameNotFoundMixin, viewsets.GenericViewSet):
     """``auth/tokens/{id}/policies/<scope>/`` and ``…/{pid}/`` for every declared scope."""
 
     serializer_class = PolicySerializer
@@ -100,11 +117,11 @@ class TokenPolicyViewSet(viewsets.GenericViewSet):
         try:
             return get_scope(self.kwargs["scope"])
         except LookupError:
-            raise Http404 from None
+            raise NotFound() from None
 
     def get_token(self):
         if not hasattr(self, "_token"):
-            self._token = get_object_or_404(
+            self._token = _get_or_404(
                 Token.objects.filter(user=self.request.user), pk=self.kwargs["token_id"]
             )
         return self._token
