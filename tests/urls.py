@@ -13,6 +13,7 @@ urlpatterns = [
     path("auth/", include("django_stepup.urls")),
     path("whoami/", views.WhoAmIView.as_view()),
     path("account/", views.AccountView.as_view()),
+    path("guarded/create-domain/", views.CreateDomainFlagView.as_view()),
     path("guarded/mfa/", views.MFAView.as_view()),
     path("guarded/recent/", views.RecentMFAView.as_view()),
     path("guarded/recent-default/", views.RecentMFADefaultView.as_view()),

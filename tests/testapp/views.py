@@ -6,6 +6,7 @@ from rest_framework.views import APIView
 from django_stepup.authentication import StepUpTokenAuthentication
 from django_stepup.filters import TokenPolicyFilter
 from django_stepup.permissions import (
+    HasTokenPermission,
     IsAPIToken,
     IsLoginToken,
     MFARequiredIfEnabled,
@@ -58,6 +59,10 @@ class APITokenView(GuardedView):
     permission_classes = [IsAPIToken]
 
 
+class CreateDomainFlagView(GuardedView):
+    permission_classes = [IsAuthenticated, HasTokenPermission.for_flag("create_domain")]
+
+
 class AccountView(GuardedView):
     """An account-level view: it declares no policy scope, so restricted tokens stay out."""
 
@@ -86,7 +91,11 @@ class RecordViewSet(viewsets.ModelViewSet):
     policy_scope = "rrsets"
 
     def get_queryset(self):
-        return Record.objects.filter(zone__owner=self.request.user).order_by("id")
+        return (
+            Record.objects.filter(zone__owner=self.request.user)
+            .select_related("zone")
+            .order_by("id")
+        )
 
     def perform_create(self, serializer):
         check_policy(self.request, self.policy_scope, Record(**serializer.validated_data))
