@@ -272,12 +272,17 @@ def is_allowed(policies, object_values, dimension_names, action):
 
 
 def _policy_match_q(values, dimensions):
+    """The ``Q`` an object matching ``values`` satisfies; None for the default (everything).
+
+    None, not ``Q()``: Django drops an empty ``Q`` from ``Q() | Q(x)``, which would turn
+    "everything or x" into "x".
+    """
     conditions = [
         Q(**{dimension.lookup: values[dimension.name]})
         for dimension in dimensions
         if values.get(dimension.name) is not None
     ]
-    return reduce(operator.and_, conditions, Q())
+    return reduce(operator.and_, conditions) if conditions else None
 
 
 def _compatible(first, second, dimension_names):
@@ -308,7 +313,10 @@ def policy_q(policies, dimensions, action):
         ]
         condition = _policy_match_q(policy.values, dimensions)
         if overriding:
-            condition &= ~reduce(operator.or_, overriding)
+            excluded = ~reduce(operator.or_, overriding)
+            condition = excluded if condition is None else condition & excluded
+        elif condition is None:
+            return Q()
         allowed.append(condition)
     if not allowed:
         return Q(pk__in=[])
