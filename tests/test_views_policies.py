@@ -459,3 +459,23 @@ def test_parallel_default_deletion_and_specific_creation_keep_the_invariant(tran
             thread.join()
         policies = list(TokenPolicy.objects.filter(token=target))
         assert not policies or any(policy.is_default for policy in policies)
+
+
+def test_auto_policy_grants_a_domain_the_token_creates(alice):
+    token = TokenFactory(user=alice, auto_policy=True)
+    response = client_for(token).post("/zones/", {"name": "new.example"}, format="json")
+    assert response.status_code == 201
+    zone = Zone.objects.get(name="new.example")
+    rrsets = {
+        tuple(policy.values.values()): policy.perm_write
+        for policy in TokenPolicy.objects.filter(token=token, scope="rrsets")
+    }
+    assert rrsets == {(None, None, None): False, (zone.pk, None, None): True}
+
+
+def test_without_auto_policy_creating_a_domain_adds_no_policy(alice):
+    token = TokenFactory(user=alice)
+    assert (
+        client_for(token).post("/zones/", {"name": "new.example"}, format="json").status_code == 201
+    )
+    assert not TokenPolicy.objects.exists()
