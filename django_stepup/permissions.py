@@ -133,10 +133,17 @@ class HasTokenPermission(BasePermission):
 
 
 def _view_scope(view):
+    from django.core.exceptions import ImproperlyConfigured
+
     from .policies import get_scope
 
     name = getattr(view, "policy_scope", None)
-    return None if name is None else get_scope(name)
+    if name is None:
+        return None
+    try:
+        return get_scope(name)
+    except LookupError as error:
+        raise ImproperlyConfigured(f"{type(view).__name__}: {error}") from None
 
 
 class TokenPolicyPermission(BasePermission):
