@@ -22,6 +22,9 @@ DEFAULTS = {
     "TOKEN_PERMISSIONS": [],
     # Policy scopes: name -> dotted path or PolicyScope instance.
     "POLICY_SCOPES": {},
+    # Caps against resource abuse: tokens per user, policies per token and scope.
+    "MAX_TOKENS_PER_USER": 1000,
+    "MAX_POLICIES_PER_TOKEN": 1000,
     # How old a promotion may be for RecentMFA when the view does not say.
     "RECENT_MFA_MAX_AGE": timedelta(minutes=5),
     # Issuer shown in authenticator apps for TOTP factors.

@@ -282,3 +282,16 @@ class TokenPolicy(models.Model):
 
     def __str__(self):
         return f"{self.scope} policy {self.id}"
+
+    def save(self, *args, **kwargs):
+        from .policies import combination_digest
+
+        self.combination = combination_digest(self.values)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "values" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "combination"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_default(self):
+        return all(value is None for value in self.values.values())

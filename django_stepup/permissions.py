@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from rest_framework.permissions import BasePermission
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from .conf import stepup_settings
 from .exceptions import StepUpRequired
@@ -103,3 +104,111 @@ class RecentMFA(BasePermission):
             % {"seconds": max_age.total_seconds()},
             max_age=max_age.total_seconds(),
         )
+
+
+INSUFFICIENT_TOKEN_PERMISSIONS = _("Insufficient token permissions.")
+
+
+class HasTokenPermission(BasePermission):
+    """The token holds one permission flag; use ``HasTokenPermission.for_flag("name")``.
+
+    Login tokens hold every flag; API tokens those they were given.
+    """
+
+    flag = None
+
+    @classmethod
+    def for_flag(cls, flag):
+        return type(f"HasTokenPermission_{flag}", (cls,), {"flag": flag})
+
+    def has_permission(self, request, view):
+        if self.flag is None:
+            raise TypeError("Use HasTokenPermission.for_flag(<flag>) in permission_classes.")
+        if _token_mfa(request) is _NO_TOKEN:
+            return False
+        if request.auth.has_permission(self.flag):
+            return True
+        self.message = _("This token lacks the %(flag)s permission.") % {"flag": self.flag}
+        return False
+
+
+def _view_scope(view):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .policies import get_scope
+
+    name = getattr(view, "policy_scope", None)
+    if name is None:
+        return None
+    try:
+        return get_scope(name)
+    except LookupError as error:
+        raise ImproperlyConfigured(f"{type(view).__name__}: {error}") from None
+
+
+class TokenPolicyPermission(BasePermission):
+    """Applies the token's policies for the view's ``policy_scope``.
+
+    Object level: reads pass unless the scope restricts reads; other methods need the
+    deciding policy's ``perm_write``. A view without ``policy_scope`` is account-level:
+    restricted tokens (tokens with any policy) are refused there.
+    """
+
+    message = INSUFFICIENT_TOKEN_PERMISSIONS
+
+    def has_permission(self, request, view):
+        from .policies import is_restricted
+
+        if _token_mfa(request) is _NO_TOKEN:
+            return False
+        return _view_scope(view) is not None or not is_restricted(request.auth)
+
+    def has_object_permission(self, request, view, obj):
+        from .policies import token_allows
+
+        scope = _view_scope(view)
+        if scope is None:
+            return True
+        return token_allows(request.auth, scope, scope.values_of(obj), request_action(request))
+
+
+def request_action(request):
+    from .policies import READ, WRITE
+
+    return READ if request.method in SAFE_METHODS else WRITE
+
+
+def check_policy(request, scope_name, obj_or_values, action=None):
+    """Raise 403 unless the token's policies allow ``action`` (default: from the method).
+
+    For creates, where there is no object yet: pass an unsaved instance or a dict of
+    dimension values in stored form (e.g. ``{"domain": domain.pk, "subname": "www",
+    "type": "A"}``).
+    """
+    from .policies import get_scope, token_allows
+
+    scope = get_scope(scope_name)
+    values = obj_or_values if isinstance(obj_or_values, dict) else scope.values_of(obj_or_values)
+    if not token_allows(request.auth, scope, values, action or request_action(request)):
+        raise PermissionDenied(INSUFFICIENT_TOKEN_PERMISSIONS)
+
+
+def check_token_grant(acting_token, requested_flags, target=None):
+    """No token grants what it lacks: raise 403 if the acting token lacks a requested flag,
+    or if ``target`` (a token to change or delete) holds a flag the acting token lacks.
+    """
+    from .conf import stepup_settings
+
+    lacking = [flag for flag in requested_flags if not acting_token.has_permission(flag)]
+    if lacking:
+        raise PermissionDenied(
+            {
+                f"perm_{flag}": [_("This token can't grant a permission it lacks.")]
+                for flag in lacking
+            }
+        )
+    if target is not None and any(
+        target.has_permission(flag) and not acting_token.has_permission(flag)
+        for flag in stepup_settings.token_permissions
+    ):
+        raise PermissionDenied(_("This token can't change a token holding permissions it lacks."))

@@ -1,3 +1,6 @@
+from collections.abc import Mapping
+from datetime import timedelta
+
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -6,9 +9,40 @@ from rest_framework import serializers
 from . import otp
 from .conf import stepup_settings
 from .models import Token
+from .subnets import normalise_subnets
+
+#: Token lifetimes beyond this are refused as absurd.
+MAX_TOKEN_DURATION = timedelta(days=3650)
+LOGIN_TOKEN_LIFETIME_FIELDS = ("max_age", "max_unused_period")
 
 
-class PermissionFlagField(serializers.BooleanField):
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON ``true`` or ``false``, nothing that merely looks like one ("yes", 1, "on")."""
+
+    def to_internal_value(self, data):
+        if data is True or data is False:
+            return data
+        self.fail("invalid", input=data)
+
+
+class RejectUnknownFieldsMixin:
+    """400 naming every key that is not a writable field: mass assignment is visible."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, Mapping):
+            errors = {}
+            for key in data:
+                field = self.fields.get(key)
+                if field is None:
+                    errors[key] = [_("Unknown field.")]
+                elif field.read_only:
+                    errors[key] = [_("This field is read-only.")]
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
+
+
+class PermissionFlagField(StrictBooleanField):
     """``perm_<flag>``: whether the token holds one permission flag (login tokens hold all)."""
 
     def __init__(self, flag, **kwargs):
@@ -22,11 +56,19 @@ class PermissionFlagField(serializers.BooleanField):
         return {f"perm_{self.flag}": super().to_internal_value(data)}
 
 
-class TokenSerializer(serializers.ModelSerializer):
-    """The token object of the HTTP API; ``token`` (the secret) only when just created."""
+class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    """The token object of the HTTP API; ``token`` (the secret) only when just created.
+
+    Writing: ``name``, ``max_age``, ``max_unused_period``, ``allowed_subnets``,
+    ``auto_policy`` and the ``perm_*`` flags; any other key is a 400. Creating needs
+    ``request`` in the context and makes an API token; its secret lands in the context
+    so that ``.data`` shows it once. Login tokens may only be renamed or have their
+    lifetime shortened.
+    """
 
     owner = serializers.SerializerMethodField()
     is_valid = serializers.BooleanField(read_only=True)
+    auto_policy = StrictBooleanField(required=False)
 
     class Meta:
         model = Token
@@ -45,6 +87,10 @@ class TokenSerializer(serializers.ModelSerializer):
             "is_valid",
         ]
         read_only_fields = ["id", "created", "last_used", "owner", "mfa", "mfa_at", "is_valid"]
+        extra_kwargs = {
+            field: {"min_value": timedelta(0), "max_value": MAX_TOKEN_DURATION}
+            for field in LOGIN_TOKEN_LIFETIME_FIELDS
+        }
 
     def get_fields(self):
         fields = super().get_fields()
@@ -62,16 +108,73 @@ class TokenSerializer(serializers.ModelSerializer):
             data["token"] = secret
         return data
 
+    def validate_allowed_subnets(self, value):
+        try:
+            return normalise_subnets(value)
+        except ValueError as error:
+            raise serializers.ValidationError(str(error)) from None
 
-class StrictSerializerMixin:
-    """Reject fields the serializer does not declare, naming them, instead of ignoring them."""
+    def validate(self, attrs):
+        if self.instance is not None and self.instance.is_login_token:
+            self._validate_login_token_change(self.instance, attrs)
+        return attrs
 
-    def to_internal_value(self, data):
-        if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
-            if unknown:
-                raise serializers.ValidationError({name: [_("Unknown field.")] for name in unknown})
-        return super().to_internal_value(data)
+    @staticmethod
+    def _validate_login_token_change(token, attrs):
+        errors = {}
+        for key, value in attrs.items():
+            if key == "name":
+                continue
+            if key in LOGIN_TOKEN_LIFETIME_FIELDS:
+                current = getattr(token, key)
+                if (value is None and current is not None) or (
+                    value is not None and current is not None and value > current
+                ):
+                    errors[key] = [_("A login token's lifetime can only be shortened.")]
+            else:
+                errors[key] = [_("This can't be changed on a login token.")]
+        if errors:
+            raise serializers.ValidationError(errors)
+
+    @staticmethod
+    def requested_flags(validated_data):
+        """The flags this write would set to true."""
+        return [
+            flag
+            for flag in stepup_settings.token_permissions
+            if validated_data.get(f"perm_{flag}") is True
+        ]
+
+    @staticmethod
+    def _pop_flags(validated_data):
+        return {
+            flag: validated_data.pop(f"perm_{flag}")
+            for flag in stepup_settings.token_permissions
+            if f"perm_{flag}" in validated_data
+        }
+
+    def create(self, validated_data):
+        flags = self._pop_flags(validated_data)
+        perms = [flag for flag, granted in flags.items() if granted]
+        token, secret = Token.objects.create_token(
+            self.context["request"].user, mfa=None, perms=perms, **validated_data
+        )
+        self.context["secret"] = secret
+        return token
+
+    def update(self, token, validated_data):
+        flags = self._pop_flags(validated_data)
+        update_fields = list(validated_data)
+        for key, value in validated_data.items():
+            setattr(token, key, value)
+        if flags and not token.is_login_token:
+            perms = [flag for flag in token.perms if flags.get(flag, True)]
+            perms += [flag for flag, granted in flags.items() if granted and flag not in perms]
+            token.perms = perms
+            update_fields.append("perms")
+        if update_fields:
+            token.save(update_fields=update_fields)
+        return token
 
 
 class StrictCharField(serializers.CharField):
@@ -87,13 +190,13 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class LoginSerializer(StrictSerializerMixin, serializers.Serializer):
+class LoginSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     email = StrictCharField(max_length=254)
     password = StrictCharField(max_length=4096)
     code = StrictCharField(max_length=64, required=False)
 
 
-class TOTPFactorSerializer(StrictSerializerMixin, serializers.ModelSerializer):
+class TOTPFactorSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     """A TOTP factor as listed: never its secret. ``last_used`` is null until it is active."""
 
     created = serializers.DateTimeField(source="created_at", read_only=True)
@@ -123,3 +226,79 @@ class NewTOTPFactorSerializer(TOTPFactorSerializer):
 
     def get_qr(self, device):
         return otp.qr_svg(otp.provisioning_uri(device))
+
+
+class PolicyListSerializer(serializers.ListSerializer):
+    """Loads what the dimensions need to show many policies in one query per dimension."""
+
+    def to_representation(self, data):
+        policies = list(data.all() if hasattr(data, "all") else data)
+        scope = self.child.scope
+        self.child.prefetched = {
+            dimension.name: dimension.prefetch(
+                [policy.values.get(dimension.name) for policy in policies]
+            )
+            for dimension in scope.dimensions
+        }
+        return [self.child.to_representation(policy) for policy in policies]
+
+
+class PolicySerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """A policy of the scope in ``context["scope"]``: its dimensions as top-level fields.
+
+    Validated data holds ``values`` (stored form, every dimension), ``perm_write`` and,
+    if the scope restricts reads, ``perm_read``. A partial update keeps the dimensions
+    it does not name.
+    """
+
+    class Meta:
+        list_serializer_class = PolicyListSerializer
+
+    prefetched = None
+
+    @property
+    def scope(self):
+        return self.context["scope"]
+
+    def get_fields(self):
+        fields = {"id": serializers.UUIDField(read_only=True)}
+        for dimension in self.scope.dimensions:
+            fields[dimension.name] = dimension.get_field()
+        fields["perm_write"] = StrictBooleanField(required=False, default=False)
+        if self.scope.restrict_reads:
+            fields["perm_read"] = StrictBooleanField(required=False, default=True)
+        return fields
+
+    def to_representation(self, policy):
+        prefetched = self.prefetched or {}
+        data = {"id": str(policy.id)}
+        for dimension in self.scope.dimensions:
+            data[dimension.name] = dimension.to_representation(
+                policy.values.get(dimension.name), prefetched.get(dimension.name)
+            )
+        data["perm_write"] = policy.perm_write
+        if self.scope.restrict_reads:
+            data["perm_read"] = policy.perm_read
+        return data
+
+    def validate(self, attrs):
+        user = self.context["request"].user
+        values = dict(self.instance.values) if self.instance is not None else {}
+        errors = {}
+        for dimension in self.scope.dimensions:
+            if dimension.name in attrs:
+                try:
+                    values[dimension.name] = dimension.to_stored(attrs[dimension.name], user)
+                except serializers.ValidationError as error:
+                    errors[dimension.name] = error.detail
+            values.setdefault(dimension.name, None)
+        if errors:
+            raise serializers.ValidationError(errors)
+        validated = {"values": {name: values[name] for name in self.scope.dimension_names}}
+        validated["perm_write"] = attrs.get(
+            "perm_write", self.instance.perm_write if self.instance else False
+        )
+        validated["perm_read"] = attrs.get(
+            "perm_read", self.instance.perm_read if self.instance else True
+        )
+        return validated

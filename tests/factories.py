@@ -6,7 +6,8 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from django_stepup import tokens
-from django_stepup.models import MFAState, Token
+from django_stepup.models import MFAState, Token, TokenPolicy
+from tests.testapp.models import Record, Zone
 
 PASSWORD = "correct horse battery staple"
 
@@ -63,3 +64,41 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
     def mfa_state(device, create, extracted, **kwargs):
         if create and device.confirmed:
             MFAState.objects.update_or_create(user=device.user, defaults={"enabled": True})
+
+
+class MFAStateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MFAState
+        django_get_or_create = ("user",)
+
+    user = factory.SubFactory(UserFactory)
+    enabled = True
+
+
+class ZoneFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Zone
+
+    owner = factory.SubFactory(UserFactory)
+    name = factory.Sequence(lambda n: f"zone{n}.example")
+
+
+class RecordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Record
+
+    zone = factory.SubFactory(ZoneFactory)
+    subname = "www"
+    type = "A"
+
+
+class TokenPolicyFactory(factory.django.DjangoModelFactory):
+    """A policy of the ``rrsets`` scope; ``values`` defaults to the default policy."""
+
+    class Meta:
+        model = TokenPolicy
+
+    token = factory.SubFactory(TokenFactory)
+    scope = "rrsets"
+    values = factory.LazyFunction(lambda: {"domain": None, "subname": None, "type": None})
+    perm_write = False

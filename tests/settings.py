@@ -66,6 +66,10 @@ REST_FRAMEWORK = {
 
 STEPUP = {
     "TOKEN_PERMISSIONS": ["create_domain", "delete_domain"],
+    "POLICY_SCOPES": {
+        "rrsets": "tests.testapp.policies.rrsets",
+        "private_records": "tests.testapp.policies.private_records",
+    },
 }
 
 if os.environ.get("STEPUP_TEST_DB_NAME") and "TEST" not in DATABASES["default"]:

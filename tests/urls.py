@@ -1,16 +1,26 @@
 from django.contrib import admin
 from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
 from tests.testapp import views
+
+router = SimpleRouter()
+router.register("records", views.RecordViewSet, basename="record")
+router.register("writable-records", views.WritableRecordViewSet, basename="writable-record")
+router.register("private-records", views.PrivateRecordViewSet, basename="private-record")
+router.register("zones", views.ZoneViewSet, basename="zone")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("auth/", include("django_stepup.urls")),
     path("whoami/", views.WhoAmIView.as_view()),
+    path("account/", views.AccountView.as_view()),
+    path("guarded/create-domain/", views.CreateDomainFlagView.as_view()),
     path("guarded/mfa/", views.MFAView.as_view()),
     path("guarded/recent/", views.RecentMFAView.as_view()),
     path("guarded/recent-default/", views.RecentMFADefaultView.as_view()),
     path("guarded/recent-attribute/", views.RecentMFAViewAttribute.as_view()),
     path("guarded/login-token/", views.LoginTokenView.as_view()),
     path("guarded/api-token/", views.APITokenView.as_view()),
+    *router.urls,
 ]

@@ -32,3 +32,31 @@ class User(PermissionsMixin, AbstractBaseUser):
 
     def __str__(self):
         return self.email
+
+
+class Zone(models.Model):
+    """Stands for the example project's Domain."""
+
+    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="zones")
+    name = models.CharField(max_length=191, unique=True)
+
+    def __str__(self):
+        return self.name
+
+
+class Record(models.Model):
+    """Stands for the example project's RRset."""
+
+    zone = models.ForeignKey(Zone, on_delete=models.CASCADE, related_name="records")
+    subname = models.CharField(max_length=178, blank=True)
+    type = models.CharField(max_length=10)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["zone", "subname", "type"], name="testapp_record_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.subname}.{self.zone.name}/{self.type}"

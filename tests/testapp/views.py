@@ -1,9 +1,22 @@
+from rest_framework import serializers, viewsets
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from django_stepup.authentication import StepUpTokenAuthentication
-from django_stepup.permissions import IsAPIToken, IsLoginToken, MFARequiredIfEnabled, RecentMFA
+from django_stepup.filters import TokenPolicyFilter
+from django_stepup.permissions import (
+    HasTokenPermission,
+    IsAPIToken,
+    IsLoginToken,
+    MFARequiredIfEnabled,
+    RecentMFA,
+    TokenPolicyPermission,
+    check_policy,
+)
+from django_stepup.policies import get_scope
+from django_stepup.policy_store import grant_auto_policy
+from tests.testapp.models import Record, Zone
 
 
 class WhoAmIView(APIView):
@@ -44,3 +57,78 @@ class LoginTokenView(GuardedView):
 
 class APITokenView(GuardedView):
     permission_classes = [IsAPIToken]
+
+
+class CreateDomainFlagView(GuardedView):
+    permission_classes = [IsAuthenticated, HasTokenPermission.for_flag("create_domain")]
+
+
+class AccountView(GuardedView):
+    """An account-level view: it declares no policy scope, so restricted tokens stay out."""
+
+    permission_classes = [IsAuthenticated, TokenPolicyPermission]
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    zone = serializers.SlugRelatedField(slug_field="name", queryset=Zone.objects.none())
+
+    class Meta:
+        model = Record
+        fields = ["id", "zone", "subname", "type"]
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["zone"].queryset = Zone.objects.filter(owner=self.context["request"].user)
+        return fields
+
+
+class RecordViewSet(viewsets.ModelViewSet):
+    """Policy-governed like the example's RRsets: reads free, writes by policy."""
+
+    serializer_class = RecordSerializer
+    permission_classes = [IsAuthenticated, TokenPolicyPermission]
+    filter_backends = [TokenPolicyFilter]
+    policy_scope = "rrsets"
+
+    def get_queryset(self):
+        return (
+            Record.objects.filter(zone__owner=self.request.user)
+            .select_related("zone")
+            .order_by("id")
+        )
+
+    def perform_create(self, serializer):
+        check_policy(self.request, self.policy_scope, Record(**serializer.validated_data))
+        serializer.save()
+
+
+class WritableRecordViewSet(RecordViewSet):
+    """Lists only the records the token may write."""
+
+    policy_filter_action = "write"
+
+
+class PrivateRecordViewSet(RecordViewSet):
+    """A scope that restricts reads: lists and details show only readable records."""
+
+    policy_scope = "private_records"
+
+
+class ZoneViewSet(viewsets.ModelViewSet):
+    """Zones, for deleting them (their policies go too) and auto_policy grants on create."""
+
+    queryset = Zone.objects.none()
+    permission_classes = [IsAuthenticated]
+    lookup_field = "name"
+
+    class serializer_class(serializers.ModelSerializer):
+        class Meta:
+            model = Zone
+            fields = ["id", "name"]
+
+    def get_queryset(self):
+        return Zone.objects.filter(owner=self.request.user)
+
+    def perform_create(self, serializer):
+        zone = serializer.save(owner=self.request.user)
+        grant_auto_policy(self.request.auth, get_scope("rrsets"), zone)
