@@ -45,6 +45,7 @@ class Outcome(enum.Enum):
     THROTTLED = "throttled"
     LOCKED = "locked"
     NOT_FOUND = "not_found"
+    STEP_UP_REQUIRED = "step_up_required"
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ def verify(user, code, *, token=None, factor_id=None, request=None):
     active; a successful verify activates it). Without, every active factor and
     every unused recovery code counts. A malformed code is a failure like a
     wrong one. Nothing is consumed or counted when the answer is
-    ``NOT_FOUND``, ``THROTTLED`` or ``LOCKED``.
+    ``NOT_FOUND``, ``STEP_UP_REQUIRED``, ``THROTTLED`` or ``LOCKED``.
     """
     if token is not None and token.mfa is None:
         raise ValueError("Only login tokens can be promoted.")
@@ -194,6 +195,8 @@ def verify(user, code, *, token=None, factor_id=None, request=None):
             factors = list(factors.filter(pk=factor_id))
             if not factors:
                 return Verification(Outcome.NOT_FOUND)
+            if _activation_needs_step_up(state, token, factors[0]):
+                return Verification(Outcome.STEP_UP_REQUIRED)
         else:
             factors = list(factors.filter(confirmed=True))
         if state.failure_count >= stepup_settings.VERIFY_FAILURE_LIMIT:
@@ -231,6 +234,15 @@ def reset_verification_lockout(user):
         TOTPDevice.objects.filter(user=user).update(
             throttling_failure_count=0, throttling_failure_timestamp=None
         )
+
+
+def _activation_needs_step_up(state, token, factor):
+    """Binding a new factor to an account that has MFA needs a promoted token.
+
+    Otherwise a factor created while MFA was off, and never activated, would let a
+    password alone get past the factor the owner enabled later.
+    """
+    return not factor.confirmed and state.enabled and (token is None or token.mfa is not True)
 
 
 def _lock_state(user):

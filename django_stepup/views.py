@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from . import otp, policy_store, signals, throttling
 from .authentication import StepUpTokenAuthentication
 from .conf import stepup_settings
+from .exceptions import StepUpRequired
 from .models import Token, TokenPolicy, mfa_enabled
 from .permissions import (
     HasTokenPermission,
@@ -80,6 +81,10 @@ def verification_response(result, request):
     """The HTTP answer for an :class:`~django_stepup.otp.Verification`."""
     if result.outcome is otp.Outcome.NOT_FOUND:
         raise exceptions.NotFound
+    if result.outcome is otp.Outcome.STEP_UP_REQUIRED:
+        raise StepUpRequired(
+            _("Activating another factor needs a login token promoted by an active factor.")
+        )
     if result.outcome is otp.Outcome.LOCKED:
         raise VerificationLocked
     if result.outcome is otp.Outcome.THROTTLED:

@@ -292,6 +292,22 @@ class TestVerifyFactor:
         assert mail.outbox[0].to == [user.email]
         assert otp.factor_secret(pending) not in mail.outbox[0].body
 
+    def test_pending_factor_of_an_mfa_account_needs_a_promoted_token(
+        self, api_client, factor, unpromoted, promoted, totp_code
+    ):
+        """A factor made while MFA was off can't get a password-only token past the real one."""
+        pending = TOTPDeviceFactory(user=factor.user, pending=True)
+        response = verify(client_for(api_client, unpromoted), pending.pk, totp_code(pending))
+        assert response.status_code == 401
+        assert "insufficient_user_authentication" in response["WWW-Authenticate"]
+        assert reload(unpromoted).mfa is False
+        assert reload(pending).confirmed is False
+        assert reload(pending).last_t == -1
+        assert failure_count(factor.user) == 0
+        response = verify(client_for(api_client, promoted), pending.pk, totp_code(pending))
+        assert response.status_code == 200
+        assert reload(pending).confirmed is True
+
     def test_api_token_is_403_and_the_code_is_not_consumed(
         self, api_client, factor, unpromoted, totp_code
     ):
