@@ -95,6 +95,8 @@ REST_FRAMEWORK = {
 STEPUP = {
     "TOKEN_PERMISSIONS": ["create_domain", "delete_domain"],
     "TOTP_ISSUER": "django-stepup demo",
+    "POLICY_SCOPES": {"rrsets": "dnsapi.policies.rrsets"},
+    "THROTTLE_CACHE": "default",
 }
 
 if not DEBUG:

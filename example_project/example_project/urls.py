@@ -1,10 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from accounts.views import PingView
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/auth/", include("django_stepup.urls")),
-    path("api/v1/ping/", PingView.as_view()),
+    path("api/v1/", include("dnsapi.urls")),
 ]
