@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.checks import Error, Warning
 
 from .conf import DEFAULTS, stepup_settings
+from .throttling import parse_rate
 from .tokens import PREFIX_PATTERN
 
 E001_UNKNOWN_KEY = "django_stepup.E001"
@@ -16,6 +17,8 @@ E004_BAD_PREFIX = "django_stepup.E004"
 E005_BAD_PERMISSION_NAME = "django_stepup.E005"
 E006_NO_TIMEZONE = "django_stepup.E006"
 E007_NOT_A_DICT = "django_stepup.E007"
+E008_BAD_RATE = "django_stepup.E008"
+E009_UNKNOWN_CACHE = "django_stepup.E009"
 W001_LOCAL_THROTTLE_CACHE = "django_stepup.W001"
 
 EXPECTED_TYPES = {
@@ -101,6 +104,18 @@ def _check_values():
                 id=E003_UNSAFE_COMBINATION,
             )
         )
+    for key in ("LOGIN_RATE_PER_ACCOUNT", "LOGIN_RATE_PER_ADDRESS"):
+        try:
+            parse_rate(getattr(stepup_settings, key))
+        except ValueError as error:
+            errors.append(Error(f"STEPUP[{key!r}]: {error}", id=E008_BAD_RATE))
+    for key, default in DEFAULTS.items():
+        if (
+            key.startswith("MAX_")
+            and isinstance(default, int)
+            and getattr(stepup_settings, key) < 1
+        ):
+            errors.append(Error(f"STEPUP[{key!r}] must be at least 1.", id=E003_UNSAFE_COMBINATION))
     durations = {
         key: getattr(stepup_settings, key)
         for key, default in DEFAULTS.items()
@@ -140,7 +155,15 @@ def _check_environment():
             )
         )
     cache_alias = stepup_settings.THROTTLE_CACHE
-    backend = settings.CACHES.get(cache_alias, {}).get("BACKEND", "")
+    if cache_alias not in settings.CACHES:
+        errors.append(
+            Error(
+                f"STEPUP['THROTTLE_CACHE'] names the cache {cache_alias!r}, which CACHES lacks.",
+                id=E009_UNKNOWN_CACHE,
+            )
+        )
+        return errors
+    backend = settings.CACHES[cache_alias].get("BACKEND", "")
     if not settings.DEBUG and backend in LOCAL_CACHE_BACKENDS:
         errors.append(
             Warning(

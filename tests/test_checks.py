@@ -32,6 +32,10 @@ def test_test_settings_pass(settings):
         ({"LOGIN_TOKEN_MAX_AGE": timedelta(0)}, ["django_stepup.E003"] * 2),
         ({"LOGIN_TOKEN_MAX_UNUSED_PERIOD": timedelta(days=8)}, ["django_stepup.E003"]),
         ({"LAST_USED_INTERVAL": timedelta(hours=2)}, ["django_stepup.E003"]),
+        ({"LOGIN_RATE_PER_ACCOUNT": "ten/min"}, ["django_stepup.E008"]),
+        ({"LOGIN_RATE_PER_ADDRESS": "10/fortnight"}, ["django_stepup.E008"]),
+        ({"MAX_TOKENS_PER_USER": 0}, ["django_stepup.E003"]),
+        ({"THROTTLE_CACHE": "missing"}, ["django_stepup.E009"]),
     ],
 )
 def test_bad_settings(value, expected, settings):
