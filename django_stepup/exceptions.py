@@ -5,6 +5,23 @@ from rest_framework.exceptions import APIException, ErrorDetail
 INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
 
 
+class CodedAPIException(APIException):
+    """An error whose body is ``{"detail": ..., "code": ...}``, so clients can branch on it."""
+
+    def __init__(self, detail=None, code=None):
+        code = code or self.default_code
+        message = str(detail or self.default_detail)
+        self.detail = {"detail": ErrorDetail(message, code), "code": code}
+
+
+class Conflict(CodedAPIException):
+    """409: the request conflicts with stored state (a duplicate, a cap reached)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The request conflicts with the current state.")
+    default_code = "conflict"
+
+
 class StepUpRequired(APIException):
     """A denial that a second factor would cure: 401 with an RFC 9470 challenge.
 

@@ -10,10 +10,10 @@ cap), never a 500 and never half-written.
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
-from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 
 from .conf import stepup_settings
+from .exceptions import Conflict
 from .policies import combination_digest, forget_policies, get_scopes
 
 FIRST_MUST_BE_DEFAULT = _(
@@ -23,16 +23,13 @@ DEFAULT_MUST_STAY = _(
     "The default policy can't be removed or narrowed while the token has other policies."
 )
 DUPLICATE = _("This token already has a policy for this combination.")
+API_TOKENS_ONLY = _(
+    "Policies apply to API tokens; login tokens are governed by the account's second factor."
+)
 TOO_MANY = _("This token has reached the maximum number of policies.")
 AUTO_POLICY_NEEDS_RESTRICTIVE_DEFAULT = _(
     "auto_policy needs a restrictive default policy (perm_write false)."
 )
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _("The request conflicts with the current state.")
-    default_code = "conflict"
 
 
 def lock_token(token):
@@ -64,6 +61,8 @@ def create_policy(token, scope, values, *, perm_write=False, perm_read=True):
 
     with transaction.atomic():
         locked = lock_token(token)
+        if locked.mfa is not None:
+            raise ValidationError({"non_field_errors": [API_TOKENS_ONLY]})
         existing = list(TokenPolicy.objects.filter(token=locked, scope=scope.name))
         if len(existing) >= stepup_settings.MAX_POLICIES_PER_TOKEN:
             raise Conflict(TOO_MANY, code="limit_exceeded")

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import exceptions, serializers, status, viewsets
-from rest_framework.exceptions import APIException, ErrorDetail, NotFound
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 from . import otp, policy_store, signals, throttling
 from .authentication import StepUpTokenAuthentication
 from .conf import stepup_settings
-from .exceptions import StepUpRequired
+from .exceptions import CodedAPIException, Conflict, StepUpRequired
 from .models import Token, TokenPolicy, mfa_enabled
 from .permissions import (
     HasTokenPermission,
@@ -45,17 +45,6 @@ from .serializers import (
 NO_STORE = {"Cache-Control": "no-store"}
 INVALID_CREDENTIALS = _("Invalid credentials.")
 INVALID_CODE = _("Invalid code.")
-
-
-class CodedAPIException(APIException):
-    """An error whose body is ``{"detail": ..., "code": ...}``."""
-
-    def __init__(self, detail=None):
-        message = str(detail or self.default_detail)
-        self.detail = {
-            "detail": ErrorDetail(message, self.default_code),
-            "code": self.default_code,
-        }
 
 
 class VerificationLocked(CodedAPIException):
@@ -301,6 +290,7 @@ class TokenViewSet(SameNotFoundMixin, viewsets.ModelViewSet):
     """``auth/tokens/`` and ``auth/tokens/{id}/``."""
 
     serializer_class = TokenSerializer
+    authentication_classes = [StepUpTokenAuthentication]
     permission_classes = TOKEN_MANAGEMENT_PERMISSIONS
     pagination_class = None
 
@@ -316,7 +306,7 @@ class TokenViewSet(SameNotFoundMixin, viewsets.ModelViewSet):
             if Token.objects.filter(user=request.user).count() >= (
                 stepup_settings.MAX_TOKENS_PER_USER
             ):
-                raise policy_store.Conflict(TOO_MANY_TOKENS, code="limit_exceeded")
+                raise Conflict(TOO_MANY_TOKENS, code="limit_exceeded")
             token = serializer.save()
             if token.auto_policy:
                 policy_store.ensure_restrictive_defaults(token)
@@ -353,6 +343,7 @@ class TokenPolicyViewSet(SameNotFoundMixin, viewsets.GenericViewSet):
     """``auth/tokens/{id}/policies/<scope>/`` and ``…/{pid}/`` for every declared scope."""
 
     serializer_class = PolicySerializer
+    authentication_classes = [StepUpTokenAuthentication]
     permission_classes = TOKEN_MANAGEMENT_PERMISSIONS
     pagination_class = None
 

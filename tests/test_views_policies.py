@@ -202,9 +202,19 @@ def test_the_first_policy_must_be_the_default(alice_client, api_token, zone):
     assert not TokenPolicy.objects.exists()
 
 
+@pytest.mark.parametrize("kind", ["login", "promoted"])
+def test_login_tokens_take_no_policies(alice, alice_client, kind):
+    login_token = TokenFactory(user=alice, **{kind: True})
+    response = alice_client.post(policies_url(login_token), DEFAULT, format="json")
+    assert response.status_code == 400
+    assert "API tokens" in response.json()["non_field_errors"][0]
+    assert not TokenPolicy.objects.exists()
+
+
 def test_a_second_default_is_a_409(alice_client, api_token, default):
     response = alice_client.post(policies_url(api_token), DEFAULT, format="json")
     assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
     assert TokenPolicy.objects.count() == 1
 
 
@@ -272,7 +282,10 @@ def test_policies_per_token_are_capped(alice_client, api_token, default):
     )
     response = alice_client.post(policies_url(api_token), {"subname": "b"}, format="json")
     assert response.status_code == 409
-    assert response.json()["detail"]
+    assert response.json() == {
+        "detail": "This token has reached the maximum number of policies.",
+        "code": "limit_exceeded",
+    }
     assert TokenPolicy.objects.count() == 2
 
 

@@ -525,4 +525,8 @@ def test_tokens_per_user_are_capped(alice_client):
     assert alice_client.post(LIST, {}, format="json").status_code == 201
     response = alice_client.post(LIST, {}, format="json")
     assert response.status_code == 409
+    assert response.json() == {
+        "detail": "This account has reached the maximum number of tokens.",
+        "code": "limit_exceeded",
+    }
     assert Token.objects.count() == 2
