@@ -2,6 +2,7 @@
 
 import os
 
+import django
 import environ
 
 SECRET_KEY = "tests-only-not-secret"
@@ -55,7 +56,8 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["django_stepup.authentication.StepUpTokenAuthentication"],

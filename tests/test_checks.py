@@ -62,7 +62,7 @@ def test_local_throttle_cache_warns_in_production(settings):
     assert check_settings() == []
 
 
-def test_check_is_registered(settings):
+def test_check_is_registered(settings, db):
     settings.STEPUP = {"UNKNOWN": 1}
     with pytest.raises(SystemCheckError, match="django_stepup.E001"):
         call_command("check")

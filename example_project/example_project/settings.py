@@ -7,6 +7,7 @@ memory; redis://... when several workers must share throttles), DJANGO_DEBUG
 
 from pathlib import Path
 
+import django
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -79,7 +80,13 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_BACKEND_PATH = env.str(
+    "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": EMAIL_BACKEND_PATH}}
+else:
+    EMAIL_BACKEND = EMAIL_BACKEND_PATH
 DEFAULT_FROM_EMAIL = "stepup-demo@localhost"
 
 REST_FRAMEWORK = {
