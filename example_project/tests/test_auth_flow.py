@@ -219,3 +219,46 @@ class TestInvalidTokens:
 
         assert response.status_code == 401
         assert response.json() == {"detail": "Invalid token."}
+
+
+class TestFactorsAndRecoveryCodes:
+    def test_recovery_codes_are_shown_once_and_promote_once(self, alice_factor, totp_code, login):
+        promoted = login("alice@example.com", code=totp_code(alice_factor))
+        response = promoted.post(f"{API}/auth/recovery-codes/")
+        assert response.status_code == 201
+        assert response["Cache-Control"] == "no-store"
+        codes = response.json()["codes"]
+        assert len(codes) == 10
+
+        first = login("alice@example.com")
+        second = login("alice@example.com")
+        used = first.post(f"{API}/auth/mfa/verify/", {"code": codes[0]}, format="json")
+        reused = second.post(f"{API}/auth/mfa/verify/", {"code": codes[0]}, format="json")
+
+        assert used.status_code == 200
+        assert first.get(f"{API}/domains/").status_code == 200
+        assert reused.status_code in (400, 403)
+        assert_challenge(second.get(f"{API}/domains/"))
+
+    def test_removing_the_last_factor_disables_mfa(self, alice_factor, totp_code, login):
+        promoted = login("alice@example.com", code=totp_code(alice_factor))
+
+        response = promoted.delete(f"{API}/auth/totp/{alice_factor.pk}/")
+
+        assert response.status_code == 204
+        assert login("alice@example.com").get(f"{API}/domains/").status_code == 200
+
+    def test_an_unpromoted_token_cant_remove_a_factor(self, alice_factor, login):
+        response = login("alice@example.com").delete(f"{API}/auth/totp/{alice_factor.pk}/")
+
+        assert_challenge(response)
+        assert TOTPDevice.objects.filter(pk=alice_factor.pk).exists()
+
+    def test_another_users_factor_is_404(self, alice_factor, bob, totp_code, login):
+        response = login("bob@example.com").post(
+            f"{API}/auth/totp/{alice_factor.pk}/verify/",
+            {"code": totp_code(alice_factor)},
+            format="json",
+        )
+
+        assert response.status_code == 404

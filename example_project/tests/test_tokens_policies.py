@@ -59,6 +59,19 @@ class TestTokens:
         assert deleted.status_code == 204
         assert not Token.objects.filter(pk=api_token.pk).exists()
 
+    def test_put_replaces_the_changeable_fields(self, alice_client, api_token):
+        response = alice_client.put(
+            f"{TOKENS}{api_token.pk}/",
+            {"name": "renamed", "allowed_subnets": ["192.0.2.0/24"], "perm_delete_domain": True},
+            format="json",
+        )
+
+        assert response.status_code == 200
+        api_token.refresh_from_db()
+        assert api_token.name == "renamed"
+        assert api_token.allowed_subnets == ["192.0.2.0/24"]
+        assert api_token.has_permission("delete_domain")
+
     def test_mfa_is_read_only(self, alice_client):
         response = alice_client.post(TOKENS, {"name": "x", "mfa": True}, format="json")
 
@@ -152,6 +165,30 @@ class TestPolicies:
         assert alice_client.delete(specific_url).status_code == 204
         assert alice_client.delete(f"{url}{default.json()['id']}/").status_code == 204
         assert not TokenPolicy.objects.exists()
+
+    def test_one_policy_get_and_put(self, alice, alice_client, api_token, make_domain):
+        make_domain(alice, "alice.example")
+        url = policies_url(api_token.pk)
+        alice_client.post(url, {}, format="json")
+        created = alice_client.post(url, {"domain": "alice.example"}, format="json").json()
+        one = f"{url}{created['id']}/"
+
+        fetched = alice_client.get(one)
+        replaced = alice_client.put(
+            one,
+            {"domain": "alice.example", "subname": "", "type": "TXT", "perm_write": True},
+            format="json",
+        )
+
+        assert fetched.json() == created
+        assert replaced.status_code == 200
+        assert replaced.json() == {
+            "id": created["id"],
+            "domain": "alice.example",
+            "subname": "",
+            "type": "TXT",
+            "perm_write": True,
+        }
 
     def test_a_duplicate_is_409(self, alice_client, api_token):
         url = policies_url(api_token.pk)
