@@ -2,8 +2,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from rest_framework import serializers
 
+from . import validators as dns
 from .models import Domain, RRset
-from .validators import validate_records, validate_subname
 
 
 class DomainSerializer(serializers.ModelSerializer):
@@ -11,7 +11,11 @@ class DomainSerializer(serializers.ModelSerializer):
         model = Domain
         fields = ["name", "created", "touched"]
         read_only_fields = ["created", "touched"]
-        extra_kwargs = {"name": {"validators": []}}
+        # The model's unique validator would reveal whose a name is; validate_name answers
+        # the same for every taken name.
+        extra_kwargs = {
+            "name": {"validators": [dns.validate_domain_name], "trim_whitespace": False}
+        }
 
     def validate_name(self, value):
         if self.instance is None and Domain.objects.filter(name=value).exists():
@@ -28,8 +32,17 @@ class DomainSerializer(serializers.ModelSerializer):
             ) from None
 
 
+class RecordContentField(serializers.CharField):
+    """A JSON string; DRF's CharField would turn 1 or 1.5 into "1" or "1.5"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class RecordsField(serializers.ListField):
-    child = serializers.CharField(trim_whitespace=False, allow_blank=False)
+    child = RecordContentField(trim_whitespace=False, allow_blank=False)
 
 
 class RRsetSerializer(serializers.ModelSerializer):
@@ -41,7 +54,7 @@ class RRsetSerializer(serializers.ModelSerializer):
         default="",
         max_length=178,
         trim_whitespace=False,
-        validators=[validate_subname],
+        validators=[dns.validate_subname],
     )
     records = RecordsField()
 
@@ -59,12 +72,17 @@ class RRsetSerializer(serializers.ModelSerializer):
             fields["type"].read_only = True
         return fields
 
+    def validate_records(self, value):
+        if self.instance is None and not value:
+            raise serializers.ValidationError("A new RRset needs at least one record.")
+        return value
+
     def validate(self, attrs):
         record_type = attrs.get("type", getattr(self.instance, "type", None))
         records = attrs.get("records")
         if records is not None and record_type is not None:
             try:
-                validate_records(records, record_type)
+                dns.validate_records(records, record_type)
             except DjangoValidationError as error:
                 raise serializers.ValidationError({"records": error.messages}) from None
         return attrs

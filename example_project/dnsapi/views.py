@@ -1,4 +1,6 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from rest_framework import mixins, status, viewsets
@@ -16,11 +18,35 @@ from django_stepup.permissions import (
 from django_stepup.policies import WRITE, get_scope
 from django_stepup.policy_store import grant_auto_policy
 
+from . import validators as dns
 from .models import Domain, RRset
 from .serializers import DomainSerializer, RRsetSerializer
 
 SCOPE = "rrsets"
 DUPLICATE_RRSET = "Another RRset with the same subdomain and type exists for this domain."
+#: How list filters and URL parts are checked: no query runs with a value that can't be stored.
+URL_VALIDATORS = {
+    "name": dns.validate_domain_name,
+    "subname": dns.validate_subname,
+    "type": dns.validate_type,
+}
+
+
+def invalid_value_error(field, value):
+    """The validation message for ``value`` as ``field``, or None if it is valid."""
+    try:
+        URL_VALIDATORS[field](value)
+    except DjangoValidationError as error:
+        return error.messages
+    return None
+
+
+def url_value(view, field, default=None):
+    """A part of the URL; a value that can't name anything is a 404, like a missing object."""
+    value = view.kwargs.get(field, default)
+    if invalid_value_error(field, value) is not None:
+        raise Http404
+    return value
 
 
 class DomainViewSet(
@@ -47,6 +73,10 @@ class DomainViewSet(
 
     def get_queryset(self):
         return Domain.objects.filter(owner=self.request.user)
+
+    def get_object(self):
+        url_value(self, "name")
+        return super().get_object()
 
     @transaction.atomic
     def perform_create(self, serializer):
@@ -76,23 +106,31 @@ class RRsetViewSet(viewsets.ModelViewSet):
     def get_domain(self):
         if not hasattr(self, "_domain"):
             self._domain = get_object_or_404(
-                Domain, owner=self.request.user, name=self.kwargs["name"]
+                Domain, owner=self.request.user, name=url_value(self, "name")
             )
         return self._domain
 
     def get_queryset(self):
         queryset = RRset.objects.filter(domain=self.get_domain()).select_related("domain")
         if self.action == "list":
+            errors = {}
             for field in ("subname", "type"):
                 value = self.request.query_params.get(field)
-                if value is not None:
+                if value is None:
+                    continue
+                error = invalid_value_error(field, value)
+                if error is not None:
+                    errors[field] = error
+                else:
                     queryset = queryset.filter(**{field: value})
+            if errors:
+                raise ValidationError(errors)
         return queryset
 
     def get_object(self):
         queryset = self.filter_queryset(self.get_queryset())
         rrset = get_object_or_404(
-            queryset, subname=self.kwargs.get("subname", ""), type=self.kwargs["type"]
+            queryset, subname=url_value(self, "subname", ""), type=url_value(self, "type")
         )
         self.check_object_permissions(self.request, rrset)
         return rrset
@@ -129,6 +167,23 @@ class RRsetViewSet(viewsets.ModelViewSet):
         serializer.save(touched=now)
         Domain.objects.filter(pk=rrset.domain_id).update(touched=now)
         return Response(serializer.data)
+
+    def destroy(self, request, *args, **kwargs):
+        # deSEC: deleting an RRset that does not exist succeeds too (but not on another
+        # user's domain, and not where the token may not write).
+        try:
+            rrset = self.get_object()
+        except Http404:
+            domain = self.get_domain()
+            values = {
+                "domain": domain.pk,
+                "subname": url_value(self, "subname", ""),
+                "type": url_value(self, "type"),
+            }
+            check_policy(request, SCOPE, values, WRITE)
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        self.perform_destroy(rrset)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     def perform_destroy(self, rrset):
         rrset.delete()
