@@ -16,8 +16,11 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.exceptions import ValidationError as APIValidationError
 
 from . import otp, policy_store, signals
@@ -538,3 +541,58 @@ class MFAStateAdmin(admin.ModelAdmin):
             ngettext("Reset %d lockout.", "Reset %d lockouts.", count) % count,
             messages.SUCCESS,
         )
+
+
+class TOTPFactorAdmin(TOTPDeviceAdmin):
+    """django-otp's TOTP device admin, with the key shown once: as a QR code after adding.
+
+    Afterwards neither the key nor a QR code is reachable (django-otp's config and
+    QR views are not mounted), whatever ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` says. A
+    device added here is pending: it becomes active, and enables MFA, on its first
+    verification through the API. Deleting one goes through :func:`otp.remove_factor`.
+    """
+
+    readonly_fields = ["created_at", "last_used_at", "confirmed"]
+
+    def get_list_display(self, request):
+        return self.list_display
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "key"]})
+            for name, options in super().get_fieldsets(request, obj)
+            if "qrcode_link" not in options["fields"]
+        ]
+
+    def get_urls(self):
+        return admin.ModelAdmin.get_urls(self)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.confirmed = False
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        uri = otp.provisioning_uri(obj)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "device": obj,
+            "key": otp.factor_secret(obj),
+            "qr_svg": mark_safe(otp.qr_svg(uri)),  # noqa: S308 (markup made by qrcode from our URI)
+            "title": _("TOTP device created"),
+        }
+        response = TemplateResponse(request, "django_stepup/admin/totp_qr.html", context)
+        patch_cache_control(response, no_store=True)
+        return response
+
+    def delete_model(self, request, obj):
+        otp.remove_factor(obj, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for device in queryset.select_related("user"):
+            otp.remove_factor(device, request=request)
+
+
+admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, TOTPFactorAdmin)

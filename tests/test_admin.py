@@ -4,8 +4,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from django_stepup import signals, tokens
+from django_stepup import otp, signals, tokens
 from django_stepup.models import MFAState, RecoveryCode, Token, TokenPolicy
 from tests.factories import (
     TokenFactory,
@@ -491,3 +492,55 @@ def test_reset_lockout_also_resets_the_factor_back_off(admin_client):
     device.refresh_from_db()
     assert (device.throttling_failure_count, device.throttling_failure_timestamp) == (0, None)
     assert MFAState.objects.get(user=device.user).failure_count == 0
+
+
+# -- TOTP factors ---------------------------------------------------------------------------
+
+DEVICES = "/admin/otp_totp/totpdevice/"
+
+
+def test_adding_a_totp_device_shows_its_qr_code_once(admin_client):
+    owner = UserFactory(email="owner@example.com")
+    response = admin_client.post(
+        f"{DEVICES}add/",
+        {
+            "user": owner.pk,
+            "name": "phone",
+            "confirmed": "on",
+            "step": 30,
+            "t0": 0,
+            "digits": 6,
+            "tolerance": 1,
+            "drift": 0,
+            "throttling_failure_count": 0,
+        },
+    )
+    assert response.status_code == 200, response.context["adminform"].form.errors
+    assert "no-store" in response["Cache-Control"]
+    device = TOTPDevice.objects.get()
+    key = otp.factor_secret(device)
+    body = response.content.decode()
+    assert "<svg" in body
+    assert key in body
+    assert device.confirmed is False
+    assert not MFAState.objects.filter(user=owner, enabled=True).exists()
+    for page in (DEVICES, f"{DEVICES}{device.pk}/change/"):
+        page_body = admin_client.get(page).content.decode()
+        assert key not in page_body
+        assert device.key not in page_body
+    for view in ("config", "qrcode"):
+        response = admin_client.get(f"{DEVICES}{device.pk}/{view}/", follow=True)
+        assert response.get("Content-Type", "").startswith("text/html")
+        assert key not in response.content.decode()
+
+
+def test_deleting_a_totp_device_removes_the_factor(admin_client):
+    device = TOTPDeviceFactory()
+    login_token = TokenFactory(user=device.user, promoted=True)
+    api_token = TokenFactory(user=device.user)
+    response = admin_client.post(f"{DEVICES}{device.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.exists()
+    assert MFAState.objects.get(user=device.user).enabled is False
+    assert list(Token.objects.all()) == [api_token]
+    assert not Token.objects.filter(pk=login_token.pk).exists()
