@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyotp
 import pytest
+from django.db import connections
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from django_stepup import otp
@@ -61,6 +62,9 @@ def browser_page(monkeypatch):
             yield page
         finally:
             browser.close()
+            # The ORM calls made while Playwright's loop ran used a connection of their
+            # own context; close it, or the test database cannot be dropped.
+            connections.close_all()
 
 
 def api_status(live_server, secret):
