@@ -1,21 +1,32 @@
-"""Admin for tokens, MFA state and recovery codes.
+"""Admin for tokens and their policies, TOTP factors, MFA state and recovery codes.
 
 A new token's secret is rendered once in the response to the add form (never
 through the messages framework, whose cookie storage is signed, not
-encrypted); the digest is never shown.
+encrypted); the digest is never shown. Policies are edited inline under their
+token, one inline per declared scope, and written through
+:mod:`django_stepup.policy_store`, so the API's invariants hold here too.
 """
+
+import copy
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.exceptions import ValidationError as APIValidationError
 
+from . import otp, policy_store, signals
 from .conf import stepup_settings
-from .models import MFAState, Token
+from .models import MFAState, Token, TokenPolicy
+from .policies import get_scopes, specificity
 from .subnets import normalise_subnets
 
 
@@ -105,6 +116,253 @@ class TokenChangeForm(TokenAddForm):
         fields = [f for f in TokenAddForm.Meta.fields if f != "user"]
 
 
+# -- policies, inline under their token ----------------------------------------------------
+
+
+class _DryRun(Exception):
+    """Raised to roll back the trial run of a formset's policy writes."""
+
+
+def _messages(detail):
+    """The messages of a DRF error detail (string, list or dict of lists), flattened."""
+    if isinstance(detail, dict):
+        return [message for value in detail.values() for message in _messages(value)]
+    if isinstance(detail, list):
+        return [message for value in detail for message in _messages(value)]
+    return [str(detail)]
+
+
+class PolicyForm(forms.ModelForm):
+    """One policy of ``scope``: a text field per dimension (empty: any), its permissions.
+
+    ``add`` lets an all-empty row (the default policy) count as a new policy; on the rows
+    of existing policies it is ticked and disabled.
+    """
+
+    scope = None
+
+    add = forms.BooleanField(
+        label=_("add"),
+        required=False,
+        help_text=_("Tick to add a row whose dimensions are all empty (the default policy)."),
+    )
+
+    def __init__(self, *args, token, prefetched, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.token = token
+        self.policy_values = None
+        if not self.instance._state.adding:
+            self.fields["add"].disabled = True
+            self.initial["add"] = True
+            for dimension in self.scope.dimensions:
+                self.initial[dimension.name] = dimension.to_representation(
+                    self.instance.values.get(dimension.name), prefetched.get(dimension.name)
+                )
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {}
+        for dimension in self.scope.dimensions:
+            raw = cleaned.get(dimension.name)
+            if raw in (None, ""):
+                values[dimension.name] = None
+                continue
+            try:
+                value = dimension.get_field().run_validation(raw)
+                values[dimension.name] = dimension.to_stored(value, self.token.user)
+            except APIValidationError as error:
+                self.add_error(dimension.name, _messages(error.detail))
+        self.policy_values = values
+        return cleaned
+
+
+class PolicyFormSet(forms.BaseInlineFormSet):
+    """The policies of one token in one scope, written through :mod:`~django_stepup.policy_store`.
+
+    ``clean`` locks the token row (held until the admin's transaction ends) and runs
+    the writes once in a savepoint that is rolled back: whatever the store refuses
+    becomes a form error and nothing is written. The save then runs the same writes.
+    """
+
+    scope = None
+
+    @classmethod
+    def get_default_prefix(cls):
+        return f"policies-{cls.scope.name}"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        policies = list(self.get_queryset())
+        self.prefetched = {
+            dimension.name: dimension.prefetch(
+                [policy.values.get(dimension.name) for policy in policies]
+            )
+            for dimension in self.scope.dimensions
+        }
+
+    def get_form_kwargs(self, index):
+        return {
+            **super().get_form_kwargs(index),
+            "token": self.instance,
+            "prefetched": self.prefetched,
+        }
+
+    def writes(self):
+        """``(operation, form)`` pairs in an order the invariants allow.
+
+        Specific policies go before the default is deleted; a new default is
+        created before the new specific policies.
+        """
+        deletions, updates, creations = [], [], []
+        for form in self.initial_forms:
+            if self._should_delete_form(form):
+                deletions.append(form)
+            elif form.has_changed():
+                updates.append(form)
+        for form in self.extra_forms:
+            if form.has_changed() and not self._should_delete_form(form):
+                creations.append(form)
+        names = self.scope.dimension_names
+        creations.sort(key=lambda form: specificity(form.policy_values, names))
+        deletions.sort(key=lambda form: form.instance.is_default)
+        return [
+            *(("delete", form) for form in deletions if not form.instance.is_default),
+            *(("update", form) for form in updates),
+            *(("create", form) for form in creations),
+            *(("delete", form) for form in deletions if form.instance.is_default),
+        ]
+
+    def _write(self, operation, form, policy):
+        if operation == "delete":
+            policy_store.delete_policy(policy)
+            return policy
+        perm_write = form.cleaned_data["perm_write"]
+        if operation == "update":
+            perm_read = form.cleaned_data.get("perm_read", policy.perm_read)
+            return policy_store.update_policy(
+                policy, self.scope, form.policy_values, perm_write=perm_write, perm_read=perm_read
+            )
+        return policy_store.create_policy(
+            self.instance,
+            self.scope,
+            form.policy_values,
+            perm_write=perm_write,
+            perm_read=form.cleaned_data.get("perm_read", True),
+        )
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        writes = self.writes()
+        if not writes and not self.instance.auto_policy:
+            return
+        if transaction.get_connection().in_atomic_block:
+            policy_store.lock_token(self.instance)
+        refused = []
+        try:
+            with transaction.atomic():
+                Token.objects.filter(pk=self.instance.pk).update(
+                    auto_policy=self.instance.auto_policy
+                )
+                for operation, form in writes:
+                    try:
+                        self._write(operation, form, copy.copy(form.instance))
+                    except (APIValidationError, policy_store.Conflict) as error:
+                        refused.append((operation, form, _messages(error.detail)))
+                if self.instance.auto_policy:
+                    try:
+                        policy_store.ensure_restrictive_defaults(self.instance)
+                    except APIValidationError as error:
+                        refused.append(("auto_policy", None, _messages(error.detail)))
+                raise _DryRun
+        except _DryRun:
+            pass
+        non_form_errors = []
+        for operation, form, errors in refused:
+            # The admin skips the errors of rows marked for deletion: report those above.
+            if form is None or operation == "delete":
+                non_form_errors.extend(errors)
+            else:
+                form.add_error(None, errors)
+        if non_form_errors:
+            raise forms.ValidationError(non_form_errors)
+
+    def save(self, commit=True):
+        self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+        for operation, form in self.writes():
+            policy = self._write(operation, form, form.instance)
+            if operation == "create":
+                self.new_objects.append(policy)
+            elif operation == "update":
+                self.changed_objects.append((policy, form.changed_data))
+            else:
+                self.deleted_objects.append(policy)
+        return self.new_objects + [policy for policy, _fields in self.changed_objects]
+
+
+class PolicyInline(admin.TabularInline):
+    model = TokenPolicy
+    form = PolicyForm
+    formset = PolicyFormSet
+    extra = 1
+    scope = None
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(scope=self.scope.name)
+
+
+def policy_inline(scope):
+    """The inline class editing the policies of ``scope``."""
+    permissions = ["perm_read", "perm_write"] if scope.restrict_reads else ["perm_write"]
+    dimension_fields = {
+        dimension.name: forms.CharField(
+            label=dimension.name,
+            required=False,
+            max_length=255,
+            help_text=_("empty: any"),
+        )
+        for dimension in scope.dimensions
+    }
+    form = type(
+        f"{scope.name}PolicyForm",
+        (PolicyForm,),
+        {
+            "scope": scope,
+            **dimension_fields,
+            "Meta": type("Meta", (), {"model": TokenPolicy, "fields": permissions}),
+        },
+    )
+    formset = type(f"{scope.name}PolicyFormSet", (PolicyFormSet,), {"scope": scope})
+    return type(
+        f"{scope.name}PolicyInline",
+        (PolicyInline,),
+        {
+            "scope": scope,
+            "form": form,
+            "formset": formset,
+            "fields": [*scope.dimension_names, *permissions, "add"],
+            "verbose_name": _("%(scope)s policy") % {"scope": scope.name},
+            "verbose_name_plural": _("%(scope)s policies") % {"scope": scope.name},
+        },
+    )
+
+
+def revoke(tokens, *, reason, request):
+    """Delete ``tokens`` (a queryset), send ``tokens_revoked`` per user; return how many."""
+    by_user = {}
+    for pk, user_id in tokens.values_list("pk", "user"):
+        by_user.setdefault(user_id, []).append(pk)
+    ids = [pk for user_ids in by_user.values() for pk in user_ids]
+    Token.objects.filter(pk__in=ids).delete()
+    users = get_user_model()._default_manager.in_bulk(list(by_user))
+    for user_id, user_ids in by_user.items():
+        signals.tokens_revoked.send(
+            sender=Token, user=users[user_id], tokens=user_ids, reason=reason, request=request
+        )
+    return len(ids)
+
+
 @admin.register(Token)
 class TokenAdmin(admin.ModelAdmin):
     list_display = [
@@ -144,6 +402,16 @@ class TokenAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return self.readonly_fields if obj is not None else []
 
+    def get_inlines(self, request, obj):
+        if obj is None:
+            return []
+        return [policy_inline(scope) for scope in get_scopes().values()]
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def save_model(self, request, obj, form, change):
         if change:
             obj.save()
@@ -152,9 +420,23 @@ class TokenAdmin(admin.ModelAdmin):
             form.cleaned_data["user"],
             **{field: form.cleaned_data[field] for field in TokenChangeForm.Meta.fields},
         )
+        if token.auto_policy:
+            policy_store.ensure_restrictive_defaults(policy_store.lock_token(token))
         obj.pk = token.pk
         obj.created = token.created
         request._stepup_new_secret = secret
+        signals.token_created.send(sender=Token, user=token.user, token=token, request=request)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and form.instance.auto_policy:
+            policy_store.ensure_restrictive_defaults(policy_store.lock_token(form.instance))
+
+    def delete_model(self, request, obj):
+        revoke(Token.objects.filter(pk=obj.pk), reason="admin", request=request)
+
+    def delete_queryset(self, request, queryset):
+        revoke(queryset, reason="admin", request=request)
 
     def response_add(self, request, obj, post_url_continue=None):
         secret = getattr(request, "_stepup_new_secret", None)
@@ -199,7 +481,7 @@ class TokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected tokens"), permissions=["delete"])
     def revoke_tokens(self, request, queryset):
-        count, _deleted = Token.objects.filter(pk__in=queryset.values("pk")).delete()
+        count = revoke(queryset, reason="admin", request=request)
         self.message_user(
             request,
             ngettext("Revoked %d token.", "Revoked %d tokens.", count) % count,
@@ -212,7 +494,9 @@ class TokenAdmin(admin.ModelAdmin):
     )
     def revoke_login_tokens_of_users(self, request, queryset):
         users = queryset.values("user")
-        count, _deleted = Token.objects.login_tokens().filter(user__in=users).delete()
+        count = revoke(
+            Token.objects.login_tokens().filter(user__in=users), reason="admin", request=request
+        )
         self.message_user(
             request,
             ngettext("Revoked %d login token.", "Revoked %d login tokens.", count) % count,
@@ -248,9 +532,67 @@ class MFAStateAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Reset the verification lockout"), permissions=["change"])
     def reset_lockout(self, request, queryset):
-        count = queryset.update(failure_count=0, last_failure_at=None)
+        states = list(queryset.select_related("user"))
+        for state in states:
+            otp.reset_verification_lockout(state.user)
+        count = len(states)
         self.message_user(
             request,
             ngettext("Reset %d lockout.", "Reset %d lockouts.", count) % count,
             messages.SUCCESS,
         )
+
+
+class TOTPFactorAdmin(TOTPDeviceAdmin):
+    """django-otp's TOTP device admin, with the key shown once: as a QR code after adding.
+
+    Afterwards neither the key nor a QR code is reachable (django-otp's config and
+    QR views are not mounted), whatever ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` says. A
+    device added here is pending: it becomes active, and enables MFA, on its first
+    verification through the API. Deleting one goes through :func:`otp.remove_factor`.
+    """
+
+    readonly_fields = ["created_at", "last_used_at", "confirmed"]
+
+    def get_list_display(self, request):
+        return self.list_display
+
+    def get_fieldsets(self, request, obj=None):
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f != "key"]})
+            for name, options in super().get_fieldsets(request, obj)
+            if "qrcode_link" not in options["fields"]
+        ]
+
+    def get_urls(self):
+        return admin.ModelAdmin.get_urls(self)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.confirmed = False
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        uri = otp.provisioning_uri(obj)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "device": obj,
+            "key": otp.factor_secret(obj),
+            "qr_svg": mark_safe(otp.qr_svg(uri)),  # noqa: S308 (markup made by qrcode from our URI)
+            "title": _("TOTP device created"),
+        }
+        response = TemplateResponse(request, "django_stepup/admin/totp_qr.html", context)
+        patch_cache_control(response, no_store=True)
+        return response
+
+    def delete_model(self, request, obj):
+        otp.remove_factor(obj, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for device in queryset.select_related("user"):
+            otp.remove_factor(device, request=request)
+
+
+admin.site.unregister(TOTPDevice)
+admin.site.register(TOTPDevice, TOTPFactorAdmin)

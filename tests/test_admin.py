@@ -4,10 +4,18 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from django_stepup import tokens
-from django_stepup.models import MFAState, RecoveryCode, Token
-from tests.factories import TokenFactory, UserFactory
+from django_stepup import otp, signals, tokens
+from django_stepup.models import MFAState, RecoveryCode, Token, TokenPolicy
+from tests.factories import (
+    TokenFactory,
+    TokenPolicyFactory,
+    TOTPDeviceFactory,
+    UserFactory,
+    ZoneFactory,
+)
+from tests.test_signals import capture
 
 CHANGELIST = "/admin/django_stepup/token/"
 ADD = "/admin/django_stepup/token/add/"
@@ -18,6 +26,31 @@ def admin_client(client, db):
     admin_user = UserFactory(email="admin@example.com", is_staff=True, is_superuser=True)
     client.force_login(admin_user)
     return client
+
+
+def management_forms(policies=None):
+    """The inline management forms of both declared scopes; ``policies``: their rows by scope."""
+    data = {}
+    for scope in ("rrsets", "private_records"):
+        rows = (policies or {}).get(scope, [])
+        prefix = f"policies-{scope}"
+        initial = sum(1 for row in rows if "id" in row)
+        data |= {
+            f"{prefix}-TOTAL_FORMS": len(rows),
+            f"{prefix}-INITIAL_FORMS": initial,
+            f"{prefix}-MIN_NUM_FORMS": 0,
+            f"{prefix}-MAX_NUM_FORMS": 1000,
+        }
+        for index, row in enumerate(rows):
+            data |= {f"{prefix}-{index}-{key}": value for key, value in row.items()}
+    return data
+
+
+def change_data(policies=None, **fields):
+    """POST data for a token's change form: its fields and inline policy rows."""
+    return {"name": "k", "allowed_subnets": '["0.0.0.0/0", "::/0"]', **fields} | management_forms(
+        policies
+    )
 
 
 def changelist_names(response):
@@ -161,7 +194,7 @@ def test_mfa_is_read_only_on_change(admin_client):
     token = TokenFactory(login=True)
     response = admin_client.post(
         f"{CHANGELIST}{token.pk}/change/",
-        {"name": "renamed", "allowed_subnets": '["0.0.0.0/0", "::/0"]', "mfa": "True"},
+        change_data(name="renamed", mfa="True"),
     )
     assert response.status_code == 302
     token.refresh_from_db()
@@ -213,3 +246,301 @@ def test_name_is_escaped(admin_client):
     body = admin_client.get(CHANGELIST).content.decode()
     assert "<script>alert(1)</script>" not in body
     assert "&lt;script&gt;" in body
+
+
+# -- policies inline ------------------------------------------------------------------------
+
+
+def change_url(token):
+    return f"{CHANGELIST}{token.pk}/change/"
+
+
+def row(**fields):
+    """One inline row; an all-empty new row needs ``add`` to count."""
+    return {"domain": "", "subname": "", "type": "", **fields}
+
+
+def inline_errors(response, scope="rrsets"):
+    formset = next(
+        f for f in response.context["inline_admin_formsets"] if f.formset.scope.name == scope
+    )
+    return [str(e) for e in formset.formset.non_form_errors()] + [
+        str(message)
+        for form_errors in formset.formset.errors
+        for messages in form_errors.values()
+        for message in messages
+    ]
+
+
+def stored(token):
+    """The token's policies in creation order per scope."""
+    return [
+        (policy.scope, tuple(sorted(policy.values.items())), policy.perm_write)
+        for policy in TokenPolicy.objects.filter(token=token).order_by("scope", "created")
+    ]
+
+
+def test_change_form_has_one_inline_per_scope(admin_client):
+    token = TokenFactory()
+    zone = ZoneFactory(owner=token.user, name="example.com")
+    TokenPolicyFactory(token=token)
+    TokenPolicyFactory(token=token, values={"domain": zone.pk, "subname": None, "type": None})
+    response = admin_client.get(change_url(token))
+    scopes = [f.formset.scope.name for f in response.context["inline_admin_formsets"]]
+    assert scopes == ["rrsets", "private_records"]
+    body = response.content.decode()
+    assert 'value="example.com"' in body
+    assert 'name="policies-private_records-0-perm_read"' in body
+    assert 'name="policies-rrsets-0-perm_read"' not in body
+
+
+def test_add_page_has_no_policy_inlines(admin_client):
+    assert admin_client.get(ADD).context["inline_admin_formsets"] == []
+
+
+def test_add_default_and_specific_policy_inline(admin_client):
+    token = TokenFactory()
+    zone = ZoneFactory(owner=token.user, name="example.com")
+    response = admin_client.post(
+        change_url(token),
+        change_data(
+            {
+                "rrsets": [
+                    row(domain="example.com", type="a", perm_write="on"),
+                    row(add="on"),
+                ]
+            }
+        ),
+    )
+    assert response.status_code == 302, inline_errors(response)
+    assert stored(token) == [
+        ("rrsets", (("domain", None), ("subname", None), ("type", None)), False),
+        ("rrsets", (("domain", zone.pk), ("subname", None), ("type", "A")), True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([row(domain="example.com", perm_write="on")], "first policy of a token must be"),
+        ([row(add="on"), row(add="on")], "already has a policy for this combination"),
+        ([row(add="on"), row(domain="unknown.example")], "There is no domain 'unknown.example'"),
+        ([row(add="on"), row(domain="other.example")], "There is no domain 'other.example'"),
+    ],
+    ids=["specific-without-default", "duplicate", "unknown-domain", "foreign-domain"],
+)
+def test_invalid_policies_show_an_error_and_store_nothing(admin_client, rows, message):
+    token = TokenFactory(name="before")
+    ZoneFactory(owner=token.user, name="example.com")
+    ZoneFactory(name="other.example")
+    response = admin_client.post(change_url(token), change_data({"rrsets": rows}, name="after"))
+    assert response.status_code == 200
+    errors = inline_errors(response)
+    assert any(message in error for error in errors), errors
+    assert message in response.content.decode().replace("&#x27;", "'")
+    assert stored(token) == []
+    token.refresh_from_db()
+    assert token.name == "before"
+
+
+def test_the_default_cannot_go_before_the_specific_policies(admin_client):
+    token = TokenFactory()
+    zone = ZoneFactory(owner=token.user)
+    default = TokenPolicyFactory(token=token)
+    specific = TokenPolicyFactory(
+        token=token, values={"domain": zone.pk, "subname": None, "type": None}
+    )
+    rows = [
+        row(id=default.pk, token=token.pk, DELETE="on"),
+        row(id=specific.pk, token=token.pk, domain=zone.name),
+    ]
+    response = admin_client.post(change_url(token), change_data({"rrsets": rows}))
+    assert response.status_code == 200
+    assert any("default policy can't be removed" in e for e in inline_errors(response))
+    assert TokenPolicy.objects.filter(token=token).count() == 2
+    rows[1]["DELETE"] = "on"
+    response = admin_client.post(change_url(token), change_data({"rrsets": rows}))
+    assert response.status_code == 302, inline_errors(response)
+    assert not TokenPolicy.objects.filter(token=token).exists()
+
+
+def test_update_a_policy_inline(admin_client):
+    token = TokenFactory()
+    zone = ZoneFactory(owner=token.user, name="example.com")
+    default = TokenPolicyFactory(token=token)
+    specific = TokenPolicyFactory(
+        token=token, values={"domain": zone.pk, "subname": None, "type": None}
+    )
+    rows = [
+        row(id=default.pk, token=token.pk),
+        row(id=specific.pk, token=token.pk, domain="example.com", subname="www", perm_write="on"),
+    ]
+    response = admin_client.post(change_url(token), change_data({"rrsets": rows}))
+    assert response.status_code == 302, inline_errors(response)
+    specific.refresh_from_db()
+    assert specific.values == {"domain": zone.pk, "subname": "www", "type": None}
+    assert specific.perm_write is True
+
+
+def test_auto_policy_needs_a_restrictive_default(admin_client):
+    token = TokenFactory()
+    response = admin_client.post(
+        change_url(token),
+        change_data({"rrsets": [row(add="on", perm_write="on")]}, auto_policy="on"),
+    )
+    assert response.status_code == 200
+    assert any("auto_policy needs a restrictive default" in e for e in inline_errors(response))
+    assert stored(token) == []
+    token.refresh_from_db()
+    assert token.auto_policy is False
+
+
+def test_turning_on_auto_policy_adds_restrictive_defaults(admin_client):
+    token = TokenFactory()
+    response = admin_client.post(change_url(token), change_data(auto_policy="on"))
+    assert response.status_code == 302
+    assert [(scope, write) for scope, _values, write in stored(token)] == [
+        ("private_records", False),
+        ("rrsets", False),
+    ]
+
+
+def test_policy_on_a_read_restricting_scope(admin_client):
+    token = TokenFactory()
+    response = admin_client.post(
+        change_url(token),
+        change_data({"private_records": [{"subname": "", "type": "txt", "add": "on"}]}),
+    )
+    assert response.status_code == 200
+    assert any("first policy" in e for e in inline_errors(response, "private_records"))
+    rows = [{"subname": "", "type": "", "add": "on", "perm_read": "on"}, {"type": "txt"}]
+    response = admin_client.post(change_url(token), change_data({"private_records": rows}))
+    assert response.status_code == 302, inline_errors(response, "private_records")
+    policies = TokenPolicy.objects.filter(token=token).order_by("created")
+    assert [(p.values, p.perm_read) for p in policies] == [
+        ({"subname": None, "type": None}, True),
+        ({"subname": None, "type": "TXT"}, False),
+    ]
+
+
+def test_add_sends_token_created_and_honours_auto_policy(admin_client):
+    owner = UserFactory()
+    with capture(signals.token_created) as received:
+        response = admin_client.post(
+            ADD,
+            {
+                "user": owner.pk,
+                "name": "k",
+                "allowed_subnets": '["0.0.0.0/0"]',
+                "auto_policy": "on",
+            },
+        )
+    token = Token.objects.get()
+    assert response.context["secret"]
+    assert [(kwargs["user"], kwargs["token"].pk) for _sender, kwargs in received] == [
+        (owner, token.pk)
+    ]
+    assert [(scope, write) for scope, _values, write in stored(token)] == [
+        ("private_records", False),
+        ("rrsets", False),
+    ]
+
+
+def test_revoking_counts_tokens_and_sends_tokens_revoked_per_user(admin_client):
+    alice, bob = UserFactory(), UserFactory()
+    alice_token, bob_token = TokenFactory(user=alice), TokenFactory(user=bob)
+    TokenPolicyFactory(token=alice_token)
+    with capture(signals.tokens_revoked) as received:
+        response = admin_client.post(
+            CHANGELIST,
+            {"action": "revoke_tokens", "_selected_action": [alice_token.pk, bob_token.pk]},
+            follow=True,
+        )
+    assert "Revoked 2 tokens." in response.content.decode()
+    assert sorted(
+        (kwargs["user"].pk, kwargs["tokens"], kwargs["reason"]) for _s, kwargs in received
+    ) == sorted([(alice.pk, [alice_token.pk], "admin"), (bob.pk, [bob_token.pk], "admin")])
+    assert not Token.objects.exists()
+
+
+def test_the_delete_button_revokes_with_the_signal(admin_client):
+    token = TokenFactory()
+    with capture(signals.tokens_revoked) as received:
+        response = admin_client.post(f"{CHANGELIST}{token.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not Token.objects.exists()
+    assert [kwargs["tokens"] for _sender, kwargs in received] == [[token.pk]]
+
+
+def test_bulk_delete_is_replaced_by_the_revoke_action(admin_client):
+    actions = admin_client.get(CHANGELIST).context["action_form"].fields["action"].choices
+    assert [name for name, _label in actions if name] == [
+        "revoke_tokens",
+        "revoke_login_tokens_of_users",
+    ]
+
+
+def test_reset_lockout_also_resets_the_factor_back_off(admin_client):
+    device = TOTPDeviceFactory(
+        throttling_failure_count=7, throttling_failure_timestamp=timezone.now()
+    )
+    MFAState.objects.filter(user=device.user).update(failure_count=5)
+    admin_client.post(
+        "/admin/django_stepup/mfastate/",
+        {"action": "reset_lockout", "_selected_action": [device.user.pk]},
+    )
+    device.refresh_from_db()
+    assert (device.throttling_failure_count, device.throttling_failure_timestamp) == (0, None)
+    assert MFAState.objects.get(user=device.user).failure_count == 0
+
+
+# -- TOTP factors ---------------------------------------------------------------------------
+
+DEVICES = "/admin/otp_totp/totpdevice/"
+
+
+def test_adding_a_totp_device_shows_its_qr_code_once(admin_client):
+    owner = UserFactory(email="owner@example.com")
+    response = admin_client.post(
+        f"{DEVICES}add/",
+        {
+            "user": owner.pk,
+            "name": "phone",
+            "confirmed": "on",
+            "step": 30,
+            "t0": 0,
+            "digits": 6,
+            "tolerance": 1,
+            "drift": 0,
+            "throttling_failure_count": 0,
+        },
+    )
+    assert response.status_code == 200, response.context["adminform"].form.errors
+    assert "no-store" in response["Cache-Control"]
+    device = TOTPDevice.objects.get()
+    key = otp.factor_secret(device)
+    body = response.content.decode()
+    assert "<svg" in body
+    assert key in body
+    assert device.confirmed is False
+    assert not MFAState.objects.filter(user=owner, enabled=True).exists()
+    for page in (DEVICES, f"{DEVICES}{device.pk}/change/"):
+        page_body = admin_client.get(page).content.decode()
+        assert key not in page_body
+        assert device.key not in page_body
+    for view in ("config", "qrcode"):
+        response = admin_client.get(f"{DEVICES}{device.pk}/{view}/", follow=True)
+        assert response.get("Content-Type", "").startswith("text/html")
+        assert key not in response.content.decode()
+
+
+def test_deleting_a_totp_device_removes_the_factor(admin_client):
+    device = TOTPDeviceFactory()
+    login_token = TokenFactory(user=device.user, promoted=True)
+    api_token = TokenFactory(user=device.user)
+    response = admin_client.post(f"{DEVICES}{device.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not TOTPDevice.objects.exists()
+    assert MFAState.objects.get(user=device.user).enabled is False
+    assert list(Token.objects.all()) == [api_token]
+    assert not Token.objects.filter(pk=login_token.pk).exists()
