@@ -46,6 +46,9 @@ class Command(BaseCommand):
         user, _created = get_user_model().objects.get_or_create(email=DEMO_EMAIL)
         user.set_password(DEMO_PASSWORD)
         user.is_active = True
+        # The demo account also administers the demo: the admin asks for its TOTP code too.
+        user.is_staff = True
+        user.is_superuser = True
         user.save()
         device, _created = TOTPDevice.objects.get_or_create(
             user=user, name=DEMO_FACTOR, defaults={"confirmed": True}
@@ -53,9 +56,8 @@ class Command(BaseCommand):
         if not device.confirmed:
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-        MFAState.objects.update_or_create(
-            user=user, defaults={"enabled": True, "failure_count": 0, "last_failure_at": None}
-        )
+        MFAState.objects.update_or_create(user=user, defaults={"enabled": True})
+        otp.reset_verification_lockout(user)
         Token.objects.filter(user=user).delete()
         Domain.objects.filter(owner=user).delete()
         return device
@@ -121,4 +123,7 @@ curl -s -o /dev/null -w '%{{http_code}}\\n' -X POST $BASE/domains/{DEMO_DOMAIN}/
 curl -s -w ' %{{http_code}}\\n' -X POST $BASE/domains/{DEMO_DOMAIN}/rrsets/ \\
   -H "Authorization: Token $API_TOKEN" -H "$JSON" \\
   -d '{{"subname": "mail", "type": "A", "ttl": 3600, "records": ["192.0.2.2"]}}'
+
+The admin, http://127.0.0.1:8000/admin/, asks for the same email, password and a TOTP
+code; it lists the tokens above with their kind, expiry and policies.
 """
