@@ -23,6 +23,7 @@ from .authentication import StepUpTokenAuthentication
 from .conf import stepup_settings
 from .exceptions import CodedAPIException, Conflict, StepUpRequired
 from .models import Token, TokenPolicy, mfa_enabled
+from .parsers import JSONParser
 from .permissions import (
     HasTokenPermission,
     IsAPIToken,
@@ -62,8 +63,15 @@ class MFANotEnabled(CodedAPIException):
     default_code = "mfa_not_enabled"
 
 
-class StepUpTokenView(APIView):
+class StepUpAPIMixin:
+    """What every view of the app shares: step-up tokens only, JSON bodies only (else 415)."""
+
     authentication_classes = [StepUpTokenAuthentication]
+    parser_classes = [JSONParser]
+
+
+class StepUpTokenView(StepUpAPIMixin, APIView):
+    """An endpoint of the app for requests that carry a step-up token."""
 
 
 def verification_response(result, request):
@@ -91,7 +99,7 @@ def submitted_code(request):
 # --- Login, logout, account ---
 
 
-class LoginView(APIView):
+class LoginView(StepUpAPIMixin, APIView):
     """``POST {"email", "password"[, "code"]}``: a new login token, promoted if a code is given."""
 
     authentication_classes = []
@@ -286,11 +294,10 @@ class SameNotFoundMixin:
             raise NotFound() from None
 
 
-class TokenViewSet(SameNotFoundMixin, viewsets.ModelViewSet):
+class TokenViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.ModelViewSet):
     """``auth/tokens/`` and ``auth/tokens/{id}/``."""
 
     serializer_class = TokenSerializer
-    authentication_classes = [StepUpTokenAuthentication]
     permission_classes = TOKEN_MANAGEMENT_PERMISSIONS
     pagination_class = None
 
@@ -339,11 +346,10 @@ class TokenViewSet(SameNotFoundMixin, viewsets.ModelViewSet):
         )
 
 
-class TokenPolicyViewSet(SameNotFoundMixin, viewsets.GenericViewSet):
+class TokenPolicyViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.GenericViewSet):
     """``auth/tokens/{id}/policies/<scope>/`` and ``…/{pid}/`` for every declared scope."""
 
     serializer_class = PolicySerializer
-    authentication_classes = [StepUpTokenAuthentication]
     permission_classes = TOKEN_MANAGEMENT_PERMISSIONS
     pagination_class = None
 

@@ -96,7 +96,7 @@ REST_FRAMEWORK = {
         "django_stepup.permissions.MFARequiredIfEnabled",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["django_stepup.parsers.JSONParser"],
 }
 
 STEPUP = {
