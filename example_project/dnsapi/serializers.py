@@ -5,6 +5,8 @@ from rest_framework import serializers
 from . import validators as dns
 from .models import Domain, RRset
 
+DUPLICATE_RRSET = "Another RRset with the same subdomain and type exists for this domain."
+
 
 class DomainSerializer(serializers.ModelSerializer):
     class Meta:
@@ -86,3 +88,14 @@ class RRsetSerializer(serializers.ModelSerializer):
             except DjangoValidationError as error:
                 raise serializers.ValidationError({"records": error.messages}) from None
         return attrs
+
+
+class BulkRRsetSerializer(RRsetSerializer):
+    """One element of a bulk request on ``rrsets/``. Never bound to an instance: the element's
+    subname and type name the RRset. ``"records": []`` means delete (PUT, PATCH), so only an
+    element that must create (POST) needs a record; the view says so with ``creating``."""
+
+    def validate_records(self, value):
+        if self.context.get("creating") and not value:
+            raise serializers.ValidationError("A new RRset needs at least one record.")
+        return value

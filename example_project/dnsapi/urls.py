@@ -4,7 +4,9 @@ from .views import DomainViewSet, RRsetViewSet
 
 DOMAIN = r"(?P<name>[^/]+)"
 TYPE = r"(?P<type>[^/]+)"
-rrset_list = RRsetViewSet.as_view({"get": "list", "post": "create"})
+rrset_list = RRsetViewSet.as_view(
+    {"get": "list", "post": "create", "put": "bulk_update", "patch": "bulk_partial_update"}
+)
 rrset_detail = RRsetViewSet.as_view(
     {"get": "retrieve", "put": "update", "patch": "partial_update", "delete": "destroy"}
 )

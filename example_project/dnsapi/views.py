@@ -18,12 +18,12 @@ from django_stepup.permissions import (
 from django_stepup.policies import WRITE, get_scope
 from django_stepup.policy_store import grant_auto_policy
 
+from . import bulk
 from . import validators as dns
 from .models import Domain, RRset
-from .serializers import DomainSerializer, RRsetSerializer
+from .serializers import DUPLICATE_RRSET, DomainSerializer, RRsetSerializer
 
 SCOPE = "rrsets"
-DUPLICATE_RRSET = "Another RRset with the same subdomain and type exists for this domain."
 #: How list filters and URL parts are checked: no query runs with a value that can't be stored.
 URL_VALIDATORS = {
     "name": dns.validate_domain_name,
@@ -134,6 +134,33 @@ class RRsetViewSet(viewsets.ModelViewSet):
         )
         self.check_object_permissions(self.request, rrset)
         return rrset
+
+    def create(self, request, *args, **kwargs):
+        if isinstance(request.data, list):
+            return self.bulk_write(request, status.HTTP_201_CREATED)
+        return super().create(request, *args, **kwargs)
+
+    def bulk_update(self, request, *args, **kwargs):
+        """PUT on ``rrsets/``: create or replace the RRsets listed (deSEC's bulk PUT)."""
+        return self.bulk_write(request, status.HTTP_200_OK)
+
+    def bulk_partial_update(self, request, *args, **kwargs):
+        """PATCH on ``rrsets/``: create or change the RRsets listed (deSEC's bulk PATCH)."""
+        return self.bulk_write(request, status.HTTP_200_OK)
+
+    @transaction.atomic
+    def bulk_write(self, request, success_status):
+        """All or nothing; see :mod:`dnsapi.bulk`. The domain row is locked, so bulk
+        requests on one domain run one after another."""
+        self._domain = get_object_or_404(
+            Domain.objects.select_for_update(),
+            owner=request.user,
+            name=url_value(self, "name"),
+        )
+        elements = bulk.validate_elements(self._domain, request.data, request.method)
+        bulk.check_policies(request, self._domain, elements)
+        rrsets = bulk.write_elements(self._domain, elements)
+        return Response(self.get_serializer(rrsets, many=True).data, status=success_status)
 
     @transaction.atomic
     def perform_create(self, serializer):
