@@ -32,6 +32,9 @@ CREATE = "POST"
 REPLACE = "PUT"
 MODIFY = "PATCH"
 
+#: Elements one bulk request may carry: it runs in one transaction holding a row lock.
+MAX_ELEMENTS = 1000
+
 
 @dataclass
 class BulkElement:
@@ -99,6 +102,10 @@ def validate_elements(domain, items, method):
     if not isinstance(items, list):
         raise ValidationError(
             {"non_field_errors": [f"Expected a list of items but got {type(items).__name__}."]}
+        )
+    if len(items) > MAX_ELEMENTS:
+        raise ValidationError(
+            {"non_field_errors": [f"At most {MAX_ELEMENTS} RRsets per bulk request."]}
         )
     checked = [element_key(item) if isinstance(item, dict) else (None, {}) for item in items]
     keys = [key for key, _ in checked]

@@ -3,6 +3,7 @@
 import pytest
 
 from django_stepup.models import TokenPolicy
+from dnsapi import bulk as bulk_module
 from dnsapi.models import Domain, RRset
 
 from .conftest import API
@@ -523,3 +524,16 @@ class TestQueryCount:
         assert set(
             RRset.objects.filter(subname__startswith="keep").values_list("ttl", flat=True)
         ) == {120}
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch"])
+def test_a_bulk_request_is_capped(alice_client, domain, snapshot, monkeypatch, method):
+    monkeypatch.setattr(bulk_module, "MAX_ELEMENTS", 3)
+    before = snapshot()
+    items = [
+        {"subname": f"s{i}", "type": "A", "ttl": 3600, "records": ["192.0.2.1"]} for i in range(4)
+    ]
+    response = bulk(alice_client, method, items)
+    assert response.status_code == 400
+    assert response.json() == {"non_field_errors": ["At most 3 RRsets per bulk request."]}
+    assert snapshot() == before
