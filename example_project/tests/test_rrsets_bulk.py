@@ -529,7 +529,7 @@ class TestQueryCount:
 @pytest.mark.parametrize("method", ["post", "put", "patch"])
 def test_a_bulk_request_is_capped(alice_client, domain, snapshot, monkeypatch, method):
     monkeypatch.setattr(bulk_module, "MAX_ELEMENTS", 3)
-    before = snapshot()
+    before = settled(alice_client, snapshot)
     items = [
         {"subname": f"s{i}", "type": "A", "ttl": 3600, "records": ["192.0.2.1"]} for i in range(4)
     ]
