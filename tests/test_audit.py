@@ -8,7 +8,9 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from django_stepup import otp
@@ -341,3 +343,16 @@ def test_the_email_hash_is_keyed_and_normalised():
     assert "nobody" not in first
     with override_settings(SECRET_KEY="another-secret-key-for-this-test-only"):
         assert email_hmac("nobody@example.com") != first
+
+
+def test_the_audit_row_costs_one_insert(api_client, user):
+    """Logout with the audit log on costs exactly one INSERT more than with it off."""
+    counts = {}
+    for audit_log in (False, True):
+        token = TokenFactory(user=user, login=True)
+        with override_settings(STEPUP={"AUDIT_LOG": audit_log}):
+            with CaptureQueriesContext(connection) as captured:
+                authenticated(api_client, token.secret).post("/auth/logout/")
+        counts[audit_log] = [query["sql"] for query in captured.captured_queries]
+    assert len(counts[True]) == len(counts[False]) + 1
+    assert counts[True][-1].startswith('INSERT INTO "django_stepup_auditevent"')
