@@ -1,4 +1,4 @@
-"""Admin for tokens and their policies, TOTP factors, MFA state and recovery codes.
+"""Admin for tokens and their policies, TOTP factors, MFA state, recovery codes and audit events.
 
 A new token's secret is rendered once in the response to the add form (never
 through the messages framework, whose cookie storage is signed, not
@@ -11,12 +11,15 @@ import copy
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import display_for_value
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_cache_control
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
@@ -24,8 +27,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.exceptions import ValidationError as APIValidationError
 
 from . import otp, policy_store, signals
+from .audit import describe
 from .conf import stepup_settings
-from .models import MFAState, Token, TokenPolicy
+from .models import AuditEvent, MFAState, Token, TokenPolicy
 from .policies import get_scopes, specificity
 from .subnets import normalise_subnets
 
@@ -363,8 +367,72 @@ def revoke(tokens, *, reason, request):
     return len(ids)
 
 
+# -- audit events --------------------------------------------------------------------------
+
+RECENT_EVENTS = 20
+
+
+class RecentEventsMixin:
+    """A read-only field listing the last :data:`RECENT_EVENTS` audit events of ``obj.user``."""
+
+    @admin.display(description=_("recent events"))
+    def recent_events(self, obj):
+        events = list(AuditEvent.objects.filter(user_id=obj.user_id)[:RECENT_EVENTS])
+        if not events:
+            return _("No events recorded.")
+        headers = format_html_join(
+            "",
+            "<th>{}</th>",
+            [(_("created"),), (_("event"),), (_("token id"),), (_("IP address"),), (_("details"),)],
+        )
+        rows = format_html_join(
+            "",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    display_for_value(event.created, "-"),
+                    event.get_event_display(),
+                    event.token_id or "-",
+                    event.ip_address or "-",
+                    describe(event.details),
+                )
+                for event in events
+            ),
+        )
+        return format_html(
+            "<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", headers, rows
+        )
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only; superusers may delete events (retention), nobody adds or changes one."""
+
+    list_display = ["created", "event", "user", "token_id", "ip_address", "details_summary"]
+    list_filter = ["event", "created"]
+    list_select_related = ["user"]
+    fields = ["created", "event", "user", "token_id", "ip_address", "details"]
+    readonly_fields = fields
+
+    def get_search_fields(self, request):
+        return [f"user__{get_user_model().get_email_field_name()}"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    @admin.display(description=_("details"))
+    def details_summary(self, event):
+        return Truncator(describe(event.details)).chars(120)
+
+
 @admin.register(Token)
-class TokenAdmin(admin.ModelAdmin):
+class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
     list_display = [
         "name_or_id",
         "user",
@@ -397,10 +465,10 @@ class TokenAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return TokenAddForm.Meta.fields
-        return [*self.readonly_fields, *TokenChangeForm.Meta.fields]
+        return [*self.readonly_fields, *TokenChangeForm.Meta.fields, "recent_events"]
 
     def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if obj is not None else []
+        return [*self.readonly_fields, "recent_events"] if obj is not None else []
 
     def get_inlines(self, request, obj):
         if obj is None:
@@ -505,11 +573,18 @@ class TokenAdmin(admin.ModelAdmin):
 
 
 @admin.register(MFAState)
-class MFAStateAdmin(admin.ModelAdmin):
+class MFAStateAdmin(RecentEventsMixin, admin.ModelAdmin):
     list_display = ["user", "enabled", "failure_count", "last_failure_at", "recovery_codes_left"]
     list_filter = ["enabled"]
     list_select_related = ["user"]
-    readonly_fields = ["user", "enabled", "failure_count", "last_failure_at", "recovery_codes_left"]
+    readonly_fields = [
+        "user",
+        "enabled",
+        "failure_count",
+        "last_failure_at",
+        "recovery_codes_left",
+        "recent_events",
+    ]
     fields = readonly_fields
     actions = ["reset_lockout"]
 

@@ -27,7 +27,7 @@ class StepUpConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import post_save, pre_save
 
-        from . import receivers, signals
+        from . import audit, receivers, signals
 
         user_model = settings.AUTH_USER_MODEL
         pre_save.connect(
@@ -47,3 +47,14 @@ class StepUpConfig(AppConfig):
             (signals.token_created, receivers.notify_token_created),
         ]:
             signal.connect(receiver, dispatch_uid=f"django_stepup_{receiver.__name__}")
+        for signal, receiver in [
+            (signals.login_failed, audit.record_login_failed),
+            (signals.step_up_succeeded, audit.record_step_up_succeeded),
+            (signals.step_up_failed, audit.record_step_up_failed),
+            (signals.factor_activated, audit.record_factor_activated),
+            (signals.factor_removed, audit.record_factor_removed),
+            (signals.recovery_codes_generated, audit.record_recovery_codes_generated),
+            (signals.token_created, audit.record_token_created),
+            (signals.tokens_revoked, audit.record_tokens_revoked),
+        ]:
+            signal.connect(receiver, dispatch_uid=f"django_stepup_audit_{receiver.__name__}")

@@ -42,6 +42,10 @@ DEFAULTS = {
     "NOTIFY_BY_EMAIL": True,
     # TOTP factors one user may have, active and pending together.
     "MAX_FACTORS_PER_USER": 10,
+    # Store an AuditEvent row per signal (the "django_stepup.audit" log records are always emitted).
+    "AUDIT_LOG": True,
+    # Audit events older than this are deleted by the stepup_clearauditlog command.
+    "AUDIT_LOG_MAX_AGE": timedelta(days=90),
 }
 
 BUILTIN_PERMISSIONS = ("manage_tokens",)

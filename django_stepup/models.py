@@ -295,3 +295,45 @@ class TokenPolicy(models.Model):
     @property
     def is_default(self):
         return all(value is None for value in self.values.values())
+
+
+class AuditEvent(models.Model):
+    """One security event, recorded by :mod:`django_stepup.audit` from the public signals.
+
+    ``token_id`` is no foreign key: the event outlives the token (a revocation
+    deletes it). ``details`` holds a few non-secret facts per event.
+    """
+
+    class Event(models.TextChoices):
+        LOGIN_FAILED = "login_failed", _("login failed")
+        STEP_UP_SUCCEEDED = "step_up_succeeded", _("step-up succeeded")
+        STEP_UP_FAILED = "step_up_failed", _("step-up failed")
+        FACTOR_ACTIVATED = "factor_activated", _("factor activated")
+        FACTOR_REMOVED = "factor_removed", _("factor removed")
+        RECOVERY_CODES_GENERATED = "recovery_codes_generated", _("recovery codes generated")
+        TOKEN_CREATED = "token_created", _("token created")
+        TOKENS_REVOKED = "tokens_revoked", _("tokens revoked")
+
+    id = models.BigAutoField(primary_key=True)
+    created = models.DateTimeField(_("created"), default=timezone.now, db_index=True)
+    event = models.CharField(_("event"), max_length=32, choices=Event.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="stepup_audit_events",
+        db_index=False,  # the (user, -created) index leads with user
+    )
+    token_id = models.UUIDField(_("token id"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["user", "-created"], name="stepup_audit_user_created")]
+
+    def __str__(self):
+        return f"{self.event} {self.created:%Y-%m-%d %H:%M:%S}"

@@ -1,13 +1,15 @@
+import uuid
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from django_stepup import otp, signals, tokens
-from django_stepup.models import MFAState, RecoveryCode, Token, TokenPolicy
+from django_stepup.models import AuditEvent, MFAState, RecoveryCode, Token, TokenPolicy
 from tests.factories import (
     TokenFactory,
     TokenPolicyFactory,
@@ -544,3 +546,108 @@ def test_deleting_a_totp_device_removes_the_factor(admin_client):
     assert MFAState.objects.get(user=device.user).enabled is False
     assert list(Token.objects.all()) == [api_token]
     assert not Token.objects.filter(pk=login_token.pk).exists()
+
+
+# -- audit events ---------------------------------------------------------------------------
+
+EVENTS = "/admin/django_stepup/auditevent/"
+
+
+def audit_event(user=None, minutes_ago=0, **fields):
+    return AuditEvent.objects.create(
+        user=user, created=timezone.now() - timedelta(minutes=minutes_ago), **fields
+    )
+
+
+def events_queries(admin_client):
+    with CaptureQueriesContext(connection) as captured:
+        assert admin_client.get(EVENTS).status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_audit_event_changelist_query_count_is_constant(admin_client):
+    for _ in range(5):
+        audit_event(UserFactory(), event="login_failed")
+    five = events_queries(admin_client)
+    for _ in range(45):
+        audit_event(UserFactory(), event="token_created", token_id=uuid.uuid4())
+    assert AuditEvent.objects.count() == 50
+    assert events_queries(admin_client) == five
+
+
+def test_audit_event_changelist_columns_filter_and_search(admin_client):
+    carol = UserFactory(email="carol@example.com")
+    token_id = uuid.uuid4()
+    audit_event(
+        carol,
+        event="step_up_failed",
+        token_id=token_id,
+        ip_address="192.0.2.7",
+        details={"failure_count": 3},
+    )
+    audit_event(UserFactory(), event="token_created")
+    audit_event(None, event="login_failed")
+    body = admin_client.get(EVENTS).content.decode()
+    for text in ("carol@example.com", str(token_id), "192.0.2.7", "failure_count=3"):
+        assert text in body
+
+    def listed(**params):
+        return {event.event for event in admin_client.get(EVENTS, params).context["cl"].result_list}
+
+    assert listed() == {"step_up_failed", "token_created", "login_failed"}
+    assert listed(event__exact="login_failed") == {"login_failed"}
+    assert listed(q="carol@") == {"step_up_failed"}
+
+
+def test_audit_events_are_read_only(admin_client):
+    event = audit_event(UserFactory(), event="login_failed", details={"n": 1})
+    assert admin_client.get(f"{EVENTS}add/").status_code == 403
+    page = admin_client.get(f"{EVENTS}{event.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="_save"' not in page.content.decode()
+    response = admin_client.post(f"{EVENTS}{event.pk}/change/", {"event": "token_created"})
+    assert response.status_code == 403
+    assert AuditEvent.objects.get().event == "login_failed"
+
+
+def test_only_superusers_delete_audit_events(client, admin_client):
+    event = audit_event(UserFactory(), event="login_failed")
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.set(
+        Permission.objects.filter(codename__in=["view_auditevent", "delete_auditevent"])
+    )
+    client.force_login(staff)
+    assert client.get(EVENTS).status_code == 200
+    assert client.post(f"{EVENTS}{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AuditEvent.objects.exists()
+    admin_client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    assert admin_client.post(f"{EVENTS}{event.pk}/delete/", {"post": "yes"}).status_code == 302
+    assert not AuditEvent.objects.exists()
+
+
+def recent_numbers(body):
+    return {n for n in range(30) if f"n={n}</td>" in body}
+
+
+@pytest.mark.parametrize("page", ["token", "mfastate"])
+def test_change_pages_show_the_last_20_events_of_the_user(admin_client, page):
+    token = TokenFactory(login=True)
+    state = MFAState.objects.create(user=token.user)
+    for n in range(25):
+        audit_event(token.user, minutes_ago=n, event="step_up_failed", details={"n": n})
+    audit_event(UserFactory(), event="login_failed", details={"n": 29})
+    audit_event(token.user, event="token_created", details={"token_name": "<b>x</b>"})
+    url = {
+        "token": f"{CHANGELIST}{token.pk}/change/",
+        "mfastate": f"/admin/django_stepup/mfastate/{state.pk}/change/",
+    }[page]
+    body = admin_client.get(url).content.decode()
+    assert recent_numbers(body) == set(range(19))
+    assert "token_name=&#x27;&lt;b&gt;x&lt;/b&gt;&#x27;" in body
+    assert "<b>x</b>" not in body
+
+
+def test_change_page_without_events_says_so(admin_client):
+    token = TokenFactory()
+    body = admin_client.get(f"{CHANGELIST}{token.pk}/change/").content.decode()
+    assert "No events recorded." in body
