@@ -64,10 +64,19 @@ class MFANotEnabled(CodedAPIException):
 
 
 class StepUpAPIMixin:
-    """What every view of the app shares: step-up tokens only, JSON bodies only (else 415)."""
+    """What every view of the app shares: step-up tokens only, JSON bodies only (else 415).
+
+    The views manage their own transactions and opt out of ``ATOMIC_REQUESTS``: there,
+    DRF would roll back an error response's writes, and with them the failure counters
+    that the verification lockout and the audit log rely on.
+    """
 
     authentication_classes = [StepUpTokenAuthentication]
     parser_classes = [JSONParser]
+
+    @classmethod
+    def as_view(cls, *args, **initkwargs):
+        return transaction.non_atomic_requests(super().as_view(*args, **initkwargs))
 
 
 class StepUpTokenView(StepUpAPIMixin, APIView):

@@ -568,3 +568,16 @@ class TestRecoveryCodes:
         response = client_for(api_client, TokenFactory(user=factor.user)).post(RECOVERY_CODES)
         assert response.status_code == 403
         assert not RecoveryCode.objects.exists()
+
+
+def test_failures_count_even_with_atomic_requests(transactional_db, api_client, factor, unpromoted):
+    """DRF rolls back an error response under ATOMIC_REQUESTS; the app's views opt out."""
+    from django.db import connection
+
+    connection.settings_dict["ATOMIC_REQUESTS"] = True
+    try:
+        response = verify(client_for(api_client, unpromoted), factor.pk, "000000")
+    finally:
+        connection.settings_dict["ATOMIC_REQUESTS"] = False
+    assert response.status_code == 400
+    assert failure_count(factor.user) == 1
