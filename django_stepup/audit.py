@@ -99,10 +99,7 @@ def _actor_id(request, user):
 def _factor_details(factor):
     if factor is None:
         return {}
-    details = {"factor_name": factor.name}
-    if factor.pk is not None:  # None once deleted
-        details = {"factor_id": factor.pk, **details}
-    return details
+    return {"factor_id": factor.pk, "factor_name": factor.name}
 
 
 def _user_by_login(email):

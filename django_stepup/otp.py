@@ -119,7 +119,10 @@ def remove_factor(device, *, keep_token=None, request=None):
     with transaction.atomic():
         state = _lock_state(user)
         was_active = device.confirmed
+        factor_id = device.pk
         device.delete()
+        # delete() clears the pk; receivers of factor_removed still need to know which it was.
+        device.pk = factor_id
         state.enabled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
         state.save(update_fields=["enabled"])
         if not state.enabled:

@@ -175,7 +175,7 @@ def test_factor_removed(api_client, factor, promoted, audit_records):
         audit_records, "factor_removed", promoted.secret, otp.factor_secret(factor)
     )
     assert row.user == factor.user
-    assert row.details == {"factor_name": factor.name, "mfa_enabled": False}
+    assert row.details == {"factor_id": factor.pk, "factor_name": factor.name, "mfa_enabled": False}
 
 
 def test_recovery_codes_generated(api_client, factor, promoted, audit_records):
