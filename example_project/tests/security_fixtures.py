@@ -42,11 +42,13 @@ __all__ = [
     "anonymous",
     "bob",
     "carol",
+    "catch",
     "check_401_challenges",
     "clear_throttles",
     "code",
     "in_parallel",
     "mfa_user",
+    "no_back_off",
     "responses",
     "snapshot",
     "token_client",
@@ -275,3 +277,20 @@ def in_parallel(*calls):
     for thread in threads:
         thread.join()
     return results
+
+
+class Caught(list):
+    def __call__(self, sender, **kwargs):
+        self.append(kwargs)
+
+
+def catch(signal):
+    caught = Caught()
+    signal.connect(caught)
+    return caught
+
+
+@pytest.fixture
+def no_back_off(settings):
+    """django-otp's exponential back-off off, so the per-user counter is what is tested."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0

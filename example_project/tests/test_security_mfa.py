@@ -24,6 +24,7 @@ from .security_fixtures import (
     API,
     PASSWORD,
     SecurityClient,
+    catch,
     code,
     in_parallel,
     login_token,
@@ -131,29 +132,12 @@ def verify(client, factor, value):
     return client.post(f"{API}/auth/totp/{factor.pk}/verify/", {"code": value})
 
 
-class Caught(list):
-    def __call__(self, sender, **kwargs):
-        self.append(kwargs)
-
-
-def catch(signal):
-    caught = Caught()
-    signal.connect(caught, weak=False)
-    return caught
-
-
 def mid_step(seconds=15):
     """A moment ``seconds`` into the current 30 s TOTP step (tests run at a known phase)."""
     now = timezone.now()
     return (
         now.replace(microsecond=0) - timedelta(seconds=now.second % 30) + timedelta(seconds=seconds)
     )
-
-
-@pytest.fixture
-def no_back_off(settings):
-    """django-otp's exponential back-off off, so the per-user counter is what is tested."""
-    settings.OTP_TOTP_THROTTLE_FACTOR = 0
 
 
 # -- A: MFA bypass / step-up integrity ------------------------------------------------------
