@@ -266,11 +266,25 @@ def _check(user, code, factors, *, recovery_codes):
     if isinstance(code, str) and TOTP_CODE.fullmatch(code):
         for factor in factors:
             if factor.verify_token(code):
+                _hold_drift(factor)
                 return Verification(Outcome.VERIFIED, factor=factor, activated=not factor.confirmed)
     else:
         for factor in factors:
             factor.throttle_increment()
     return Verification(Outcome.INVALID)
+
+
+def _hold_drift(factor):
+    """Keep the factor's clock drift within its tolerance (RFC 6238 section 6).
+
+    django-otp's ``OTP_TOTP_SYNC`` moves the drift by the matched offset on every
+    success, so codes one step ahead, repeated, would walk the window into the future
+    without bound.
+    """
+    held = max(-factor.tolerance, min(factor.tolerance, factor.drift))
+    if held != factor.drift:
+        factor.drift = held
+        factor.save(update_fields=["drift"])
 
 
 def _back_off(factors):
