@@ -59,7 +59,12 @@ ROUTES = {
     },
     "api/v1/domains/": {"GET": MFA, "POST": MFA},
     "api/v1/^domains/(?P<name>[^/]+)/$": {"GET": MFA, "DELETE": MFA},
-    "api/v1/^domains/(?P<name>[^/]+)/rrsets/$": {"GET": POLICY, "POST": POLICY},
+    "api/v1/^domains/(?P<name>[^/]+)/rrsets/$": {
+        "GET": POLICY,
+        "POST": POLICY,
+        "PUT": POLICY,
+        "PATCH": POLICY,
+    },
     "api/v1/^domains/(?P<name>[^/]+)/rrsets/(?P<subname>[^/]*)\\.\\.\\./(?P<type>[^/]+)/$": {
         "GET": POLICY,
         "PUT": POLICY,
