@@ -2,11 +2,10 @@
 
 import base64
 import re
-import threading
 from xml.etree import ElementTree
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -15,27 +14,7 @@ from rest_framework.test import APIClient
 from django_stepup import otp
 from django_stepup.models import MFAState, RecoveryCode, Token
 from tests.factories import TokenFactory, TOTPDeviceFactory, UserFactory
-from tests.utils import authenticated
-
-
-def in_parallel(*calls):
-    """Run ``calls`` in threads released together by a barrier; return their results."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
+from tests.utils import authenticated, in_parallel
 
 
 def post_status(token, url, code):

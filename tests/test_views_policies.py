@@ -1,6 +1,5 @@
 """auth/tokens/{id}/policies/<scope>/ and …/{pid}/: managing a token's policies."""
 
-import threading
 import uuid
 
 import pytest
@@ -17,7 +16,7 @@ from tests.factories import (
     ZoneFactory,
 )
 from tests.testapp.models import Zone
-from tests.utils import authenticated
+from tests.utils import authenticated, in_parallel
 
 POLICY_FIELDS = {"id", "domain", "subname", "type", "perm_write"}
 DEFAULT = {"domain": None, "subname": None, "type": None}
@@ -416,22 +415,10 @@ def test_parallel_default_creations_leave_exactly_one(transactional_db):
     user = UserFactory()
     owner = TokenFactory(user=user, promoted=True)
     target = TokenFactory(user=user)
-    barrier = threading.Barrier(10)
-    statuses = []
-
-    def create():
-        try:
-            client = client_for(owner)
-            barrier.wait()
-            statuses.append(client.post(policies_url(target), DEFAULT, format="json").status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=create) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = in_parallel(
+        *[lambda: client_for(owner).post(policies_url(target), DEFAULT, format="json").status_code]
+        * 10
+    )
     assert sorted(statuses) == [201] + [409] * 9
     assert TokenPolicy.objects.filter(token=target).count() == 1
 
@@ -447,29 +434,14 @@ def test_parallel_default_deletion_and_specific_creation_keep_the_invariant(tran
     for _ in range(5):
         target = TokenFactory(user=user)
         default = TokenPolicyFactory(token=target)
-        barrier = threading.Barrier(2)
-
-        def delete_default(target=target, default=default, barrier=barrier):
-            try:
-                client = client_for(owner)
-                barrier.wait()
-                client.delete(policy_url(target, default.id))
-            finally:
-                connection.close()
-
-        def add_specific(target=target, barrier=barrier):
-            try:
-                client = client_for(owner)
-                barrier.wait()
-                client.post(policies_url(target), {"domain": zone.name}, format="json")
-            finally:
-                connection.close()
-
-        threads = [threading.Thread(target=delete_default), threading.Thread(target=add_specific)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        in_parallel(
+            lambda target=target, default=default: client_for(owner).delete(
+                policy_url(target, default.id)
+            ),
+            lambda target=target: client_for(owner).post(
+                policies_url(target), {"domain": zone.name}, format="json"
+            ),
+        )
         policies = list(TokenPolicy.objects.filter(token=target))
         assert not policies or any(policy.is_default for policy in policies)
 

@@ -1,4 +1,32 @@
+import threading
+
+from django.db import connections
+
+
 def authenticated(client, secret, scheme="Token"):
     """Make ``client`` send ``secret`` in the Authorization header."""
     client.credentials(HTTP_AUTHORIZATION=f"{scheme} {secret}")
     return client
+
+
+def in_parallel(*calls):
+    """Run ``calls`` in threads released together by a barrier; return their results.
+
+    Each thread closes its own database connections when done.
+    """
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def run(index, call):
+        try:
+            barrier.wait()
+            results[index] = call()
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=item) for item in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
