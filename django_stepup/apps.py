@@ -48,6 +48,7 @@ class StepUpConfig(AppConfig):
         ]:
             signal.connect(receiver, dispatch_uid=f"django_stepup_{receiver.__name__}")
         for signal, receiver in [
+            (signals.login_succeeded, audit.record_login_succeeded),
             (signals.login_failed, audit.record_login_failed),
             (signals.step_up_succeeded, audit.record_step_up_succeeded),
             (signals.step_up_failed, audit.record_step_up_failed),

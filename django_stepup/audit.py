@@ -113,6 +113,16 @@ def _user_by_login(email):
 # -- receivers, one per signal -------------------------------------------------------------
 
 
+def record_login_succeeded(sender, user, token, request=None, **kwargs):
+    record(
+        Event.LOGIN_SUCCEEDED,
+        user=user,
+        token_id=token.pk,
+        request=request,
+        details={"mfa": token.mfa},
+    )
+
+
 def record_login_failed(sender, email, request=None, **kwargs):
     user = _user_by_login(email)
     details = {} if user is not None else {"email_hmac": email_hmac(email)}

@@ -305,6 +305,7 @@ class AuditEvent(models.Model):
     """
 
     class Event(models.TextChoices):
+        LOGIN_SUCCEEDED = "login_succeeded", _("login succeeded")
         LOGIN_FAILED = "login_failed", _("login failed")
         STEP_UP_SUCCEEDED = "step_up_succeeded", _("step-up succeeded")
         STEP_UP_FAILED = "step_up_failed", _("step-up failed")

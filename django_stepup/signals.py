@@ -6,6 +6,10 @@ No signal ever carries a secret, a code or a password.
 
 from django.dispatch import Signal
 
+#: A login issued a login token. Arguments: ``user``, ``token`` (``mfa`` True when a
+#: code promoted it at once), ``request``.
+login_succeeded = Signal()
+
 #: A login attempt failed. Arguments: ``email`` (as submitted), ``request``.
 login_failed = Signal()
 

@@ -147,6 +147,7 @@ class LoginView(StepUpAPIMixin, APIView):
             if not result.ok:
                 token.delete()
                 self.fail(request, email)
+        signals.login_succeeded.send(sender=Token, user=user, token=token, request=request)
         data = TokenSerializer(token, context={"secret": secret}).data
         return Response(data, headers=NO_STORE)
 

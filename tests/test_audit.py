@@ -65,6 +65,21 @@ def promoted(factor):
 # -- every signal, through HTTP -----------------------------------------------------------
 
 
+def test_login(api_client, user, audit_records):
+    response = api_client.post(
+        "/auth/login/", {"email": user.email, "password": PASSWORD}, format="json"
+    )
+    assert response.status_code == 200
+    secret = response.json()["token"]
+    row, record = the_event(audit_records, "login_succeeded", secret, PASSWORD)
+    assert (row.user, str(row.token_id), row.details) == (
+        user,
+        response.json()["id"],
+        {"mfa": False},
+    )
+    assert record.levelno == logging.INFO
+
+
 def test_login_with_a_wrong_password(api_client, user, audit_records):
     password = "a wrong password, not PASSWORD"
     response = api_client.post(
@@ -235,11 +250,12 @@ def test_a_full_session_never_logs_a_secret(api_client, factor, totp_code, audit
     records = audit_records()
     assert [record.event for record in records] == [
         "step_up_succeeded",
+        "login_succeeded",
         "token_created",
         "recovery_codes_generated",
         "tokens_revoked",
     ]
-    assert AuditEvent.objects.count() == 4
+    assert AuditEvent.objects.count() == 5
     secrets = [PASSWORD, code, login["token"], api_secret, otp.factor_secret(factor), *codes]
     dumped = [record.getMessage() for record in records]
     dumped += [repr(record.__dict__) for record in records]
