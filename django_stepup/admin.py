@@ -482,7 +482,8 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            # Only the form's fields: a full-row save could undo a concurrent promotion.
+            obj.save(update_fields=TokenChangeForm.Meta.fields)
             return
         token, secret = Token.objects.create_token(
             form.cleaned_data["user"],
@@ -669,5 +670,6 @@ class TOTPFactorAdmin(TOTPDeviceAdmin):
             otp.remove_factor(device, request=request)
 
 
-admin.site.unregister(TOTPDevice)
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
 admin.site.register(TOTPDevice, TOTPFactorAdmin)

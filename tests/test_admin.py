@@ -204,6 +204,25 @@ def test_mfa_is_read_only_on_change(admin_client):
     assert token.mfa is False
 
 
+def test_a_change_does_not_undo_a_concurrent_promotion(admin_client):
+    from django.db.models.signals import pre_save
+    from django.utils import timezone
+
+    token = TokenFactory(login=True)
+
+    def promote_meanwhile(sender, instance, **kwargs):
+        Token.objects.filter(pk=instance.pk).update(mfa=True, mfa_at=timezone.now())
+
+    pre_save.connect(promote_meanwhile, sender=Token)
+    try:
+        response = admin_client.post(f"{CHANGELIST}{token.pk}/change/", change_data(name="renamed"))
+    finally:
+        pre_save.disconnect(promote_meanwhile, sender=Token)
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert (token.name, token.mfa) == ("renamed", True)
+
+
 def test_revoke_selected_tokens(admin_client):
     keep, revoke = TokenFactory(), TokenFactory()
     response = admin_client.post(
