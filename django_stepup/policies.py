@@ -293,6 +293,22 @@ def _compatible(first, second, dimension_names):
     )
 
 
+def any_of(conditions):
+    """``conditions`` OR-ed as a balanced tree.
+
+    ``a | b | c …`` compiles to one flat ``a OR b OR c …``, which SQLite parses into a tree
+    as deep as the list is long and refuses past 1000 terms. Django flattens nested ORs,
+    but never a negated node, so the halves are joined as ``NOT (NOT a AND NOT b)`` (De
+    Morgan, which holds in SQL's three-valued logic too): the depth stays logarithmic and
+    a token may hold as many policies as ``MAX_POLICIES_PER_TOKEN`` allows.
+    """
+    if len(conditions) == 1:
+        return conditions[0]
+    middle = len(conditions) // 2
+    # ~Q(x) wraps x in a new negated node; ~x would only toggle x's own negation.
+    return ~Q(~Q(any_of(conditions[:middle])), ~Q(any_of(conditions[middle:])))
+
+
 def policy_q(policies, dimensions, action):
     """See :meth:`PolicyScope.q`. No policies: everything. No granting policy: nothing."""
     policies = list(policies)
@@ -313,14 +329,14 @@ def policy_q(policies, dimensions, action):
         ]
         condition = _policy_match_q(policy.values, dimensions)
         if overriding:
-            excluded = ~reduce(operator.or_, overriding)
+            excluded = ~any_of(overriding)
             condition = excluded if condition is None else condition & excluded
         elif condition is None:
             return Q()
         allowed.append(condition)
     if not allowed:
         return Q(pk__in=[])
-    return reduce(operator.or_, allowed)
+    return any_of(allowed)
 
 
 # -- scopes from settings -----------------------------------------------------------------

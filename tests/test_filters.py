@@ -8,6 +8,7 @@ from rest_framework.test import APIClient, APIRequestFactory
 from rest_framework.views import APIView
 
 from django_stepup.filters import TokenPolicyFilter
+from django_stepup.models import TokenPolicy
 from tests.factories import (
     RecordFactory,
     TokenFactory,
@@ -132,3 +133,26 @@ def test_a_request_without_a_token_sees_nothing(records):
     request = APIRequestFactory().get("/")
     request.auth = None
     assert not TokenPolicyFilter().filter_queryset(request, Record.objects.all(), Scoped()).exists()
+
+
+def add_policies(token, values, perm_write):
+    for subname in values:
+        TokenPolicy(
+            token=token,
+            scope="rrsets",
+            values={"domain": None, "subname": subname, "type": None},
+            perm_write=perm_write,
+        ).save()
+
+
+@pytest.mark.parametrize("default_writes", [False, True])
+def test_a_thousand_policies_compile_to_sql_sqlite_accepts(alice, zone, default_writes):
+    """SQLite refuses expressions deeper than 1000; the condition nests, it doesn't chain."""
+    token = TokenFactory(user=alice)
+    TokenPolicyFactory(token=token, perm_write=default_writes)
+    add_policies(token, [f"s{i}" for i in range(999)], perm_write=not default_writes)
+    Record.objects.bulk_create(
+        Record(zone=zone, subname=subname, type="A") for subname in ("s0", "s998", "other")
+    )
+    expected = {("other", "A")} if default_writes else {("s0", "A"), ("s998", "A")}
+    assert listed(client_for(token), "/writable-records/") == expected
