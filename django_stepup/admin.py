@@ -475,11 +475,6 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
             return []
         return [policy_inline(scope) for scope in get_scopes().values()]
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
     def save_model(self, request, obj, form, change):
         if change:
             # Only the form's fields: a full-row save could undo a concurrent promotion.

@@ -493,9 +493,10 @@ def test_the_delete_button_revokes_with_the_signal(admin_client):
     assert [kwargs["tokens"] for _sender, kwargs in received] == [[token.pk]]
 
 
-def test_bulk_delete_is_replaced_by_the_revoke_action(admin_client):
+def test_the_token_actions(admin_client):
     actions = admin_client.get(CHANGELIST).context["action_form"].fields["action"].choices
     assert [name for name, _label in actions if name] == [
+        "delete_selected",
         "revoke_tokens",
         "revoke_login_tokens_of_users",
     ]
@@ -670,3 +671,15 @@ def test_change_page_without_events_says_so(admin_client):
     token = TokenFactory()
     body = admin_client.get(f"{CHANGELIST}{token.pk}/change/").content.decode()
     assert "No events recorded." in body
+
+
+def test_delete_selected_revokes_with_the_signal(admin_client):
+    keep, revoke = TokenFactory(), TokenFactory()
+    with capture(signals.tokens_revoked) as sent:
+        response = admin_client.post(
+            CHANGELIST,
+            {"action": "delete_selected", "_selected_action": [revoke.pk], "post": "yes"},
+        )
+    assert response.status_code == 302
+    assert list(Token.objects.all()) == [keep]
+    assert [kwargs["reason"] for _sender, kwargs in sent] == ["admin"]
