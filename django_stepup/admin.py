@@ -26,7 +26,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.exceptions import ValidationError as APIValidationError
 
-from . import otp, policy_store, signals
+from . import otp, policy_store, revocation, signals
 from .audit import describe
 from .conf import stepup_settings
 from .models import AuditEvent, MFAState, Token, TokenPolicy
@@ -352,21 +352,6 @@ def policy_inline(scope):
     )
 
 
-def revoke(tokens, *, reason, request):
-    """Delete ``tokens`` (a queryset), send ``tokens_revoked`` per user; return how many."""
-    by_user = {}
-    for pk, user_id in tokens.values_list("pk", "user"):
-        by_user.setdefault(user_id, []).append(pk)
-    ids = [pk for user_ids in by_user.values() for pk in user_ids]
-    Token.objects.filter(pk__in=ids).delete()
-    users = get_user_model()._default_manager.in_bulk(list(by_user))
-    for user_id, user_ids in by_user.items():
-        signals.tokens_revoked.send(
-            sender=Token, user=users[user_id], tokens=user_ids, reason=reason, request=request
-        )
-    return len(ids)
-
-
 # -- audit events --------------------------------------------------------------------------
 
 RECENT_EVENTS = 20
@@ -497,10 +482,10 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
             policy_store.ensure_restrictive_defaults(policy_store.lock_token(form.instance))
 
     def delete_model(self, request, obj):
-        revoke(Token.objects.filter(pk=obj.pk), reason="admin", request=request)
+        revocation.revoke_tokens(Token.objects.filter(pk=obj.pk), reason="admin", request=request)
 
     def delete_queryset(self, request, queryset):
-        revoke(queryset, reason="admin", request=request)
+        revocation.revoke_tokens(queryset, reason="admin", request=request)
 
     def response_add(self, request, obj, post_url_continue=None):
         secret = getattr(request, "_stepup_new_secret", None)
@@ -545,7 +530,7 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected tokens"), permissions=["delete"])
     def revoke_tokens(self, request, queryset):
-        count = revoke(queryset, reason="admin", request=request)
+        count = len(revocation.revoke_tokens(queryset, reason="admin", request=request))
         self.message_user(
             request,
             ngettext("Revoked %d token.", "Revoked %d tokens.", count) % count,
@@ -558,8 +543,10 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
     )
     def revoke_login_tokens_of_users(self, request, queryset):
         users = queryset.values("user")
-        count = revoke(
-            Token.objects.login_tokens().filter(user__in=users), reason="admin", request=request
+        count = len(
+            revocation.revoke_tokens(
+                Token.objects.login_tokens().filter(user__in=users), reason="admin", request=request
+            )
         )
         self.message_user(
             request,

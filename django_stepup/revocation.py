@@ -12,34 +12,52 @@ a login token and should keep that token wraps the save in
 :func:`keep_token`.
 """
 
+from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.utils import timezone
+from django.contrib.auth import get_user_model
 
 from . import signals
 
 _kept_token_id = ContextVar("django_stepup_kept_token_id", default=None)
 
 
-def revoke_login_tokens(user, *, keep=None, reason, request=None):
-    """Delete every login token of ``user`` except ``keep``; return the deleted ids.
+def revoke_tokens(tokens, *, reason, request=None, user=None):
+    """Delete ``tokens`` (a ``Token`` queryset); return the deleted ids.
 
-    Sends :data:`~django_stepup.signals.tokens_revoked` when anything was deleted.
+    Sends :data:`~django_stepup.signals.tokens_revoked` once per owner. Pass ``user``
+    when every token is known to be that user's, which saves loading the owners.
     """
+    from .models import Token
+
+    ids_by_owner = defaultdict(list)
+    for pk, owner_id in tokens.values_list("pk", "user_id"):
+        ids_by_owner[owner_id].append(pk)
+    ids = [pk for owner_ids in ids_by_owner.values() for pk in owner_ids]
+    if not ids:
+        return ids
+    Token.objects.filter(pk__in=ids).delete()
+    if user is not None:
+        owners = {user.pk: user}
+    else:
+        owners = get_user_model()._default_manager.in_bulk(list(ids_by_owner))
+    for owner_id, owner_ids in ids_by_owner.items():
+        signals.tokens_revoked.send(
+            sender=Token, user=owners[owner_id], tokens=owner_ids, reason=reason, request=request
+        )
+    return ids
+
+
+def revoke_login_tokens(user, *, keep=None, reason, request=None):
+    """Delete every login token of ``user`` except ``keep``; return the deleted ids."""
     from .models import Token
 
     keep_id = keep.pk if keep is not None else _kept_token_id.get()
     tokens = Token.objects.login_tokens().filter(user=user)
     if keep_id is not None:
         tokens = tokens.exclude(pk=keep_id)
-    ids = list(tokens.values_list("pk", flat=True))
-    if ids:
-        Token.objects.filter(pk__in=ids).delete()
-        signals.tokens_revoked.send(
-            sender=Token, user=user, tokens=ids, reason=reason, request=request
-        )
-    return ids
+    return revoke_tokens(tokens, reason=reason, request=request, user=user)
 
 
 @contextmanager
@@ -56,13 +74,9 @@ def purge_expired_login_tokens(user, now=None):
     """Delete the user's expired login tokens (called on login, so they do not pile up)."""
     from .models import Token
 
-    now = now or timezone.now()
-    candidates = (
-        Token.objects.login_tokens()
-        .filter(user=user)
-        .only("id", "created", "last_used", "max_age", "max_unused_period")
+    expired = list(
+        Token.objects.login_tokens().filter(user=user).expired(now).values_list("pk", flat=True)
     )
-    expired = [token.pk for token in candidates if token.is_expired(now)]
     if expired:
         Token.objects.filter(pk__in=expired).delete()
     return expired

@@ -34,7 +34,7 @@ from .permissions import (
     check_token_grant,
 )
 from .policies import get_scope
-from .revocation import purge_expired_login_tokens
+from .revocation import purge_expired_login_tokens, revoke_tokens
 from .serializers import (
     LoginSerializer,
     NewTOTPFactorSerializer,
@@ -162,10 +162,11 @@ class LogoutView(StepUpTokenView):
     permission_classes = [IsLoginToken | IsAPIToken]
 
     def post(self, request):
-        token_id = request.auth.pk
-        request.auth.delete()
-        signals.tokens_revoked.send(
-            sender=Token, user=request.user, tokens=[token_id], reason="logout", request=request
+        revoke_tokens(
+            Token.objects.filter(pk=request.auth.pk),
+            reason="logout",
+            request=request,
+            user=request.user,
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -345,14 +346,11 @@ class TokenViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, token):
         check_token_grant(self.request.auth, [], target=token)
-        token_id = token.pk
-        token.delete()
-        signals.tokens_revoked.send(
-            sender=Token,
-            user=self.request.user,
-            tokens=[token_id],
+        revoke_tokens(
+            Token.objects.filter(pk=token.pk),
             reason="deleted",
             request=self.request,
+            user=self.request.user,
         )
 
 
