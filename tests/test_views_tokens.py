@@ -11,25 +11,8 @@ from rest_framework.test import APIClient
 from django_stepup import signals
 from django_stepup.models import Token, TokenPolicy
 from tests.factories import MFAStateFactory, TokenFactory, TokenPolicyFactory, UserFactory
-from tests.utils import authenticated
+from tests.utils import TOKEN_FIELDS, authenticated
 
-TOKEN_FIELDS = {
-    "id",
-    "created",
-    "last_used",
-    "owner",
-    "name",
-    "mfa",
-    "mfa_at",
-    "max_age",
-    "max_unused_period",
-    "perm_manage_tokens",
-    "perm_create_domain",
-    "perm_delete_domain",
-    "allowed_subnets",
-    "auto_policy",
-    "is_valid",
-}
 LIST = "/auth/tokens/"
 
 

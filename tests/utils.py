@@ -2,6 +2,25 @@ import threading
 
 from django.db import connections
 
+#: API.md's token object, with the test settings' flags (the secret only when created).
+TOKEN_FIELDS = {
+    "id",
+    "created",
+    "last_used",
+    "owner",
+    "name",
+    "mfa",
+    "mfa_at",
+    "max_age",
+    "max_unused_period",
+    "perm_manage_tokens",
+    "perm_create_domain",
+    "perm_delete_domain",
+    "allowed_subnets",
+    "auto_policy",
+    "is_valid",
+}
+
 
 def authenticated(client, secret, scheme="Token"):
     """Make ``client`` send ``secret`` in the Authorization header."""
