@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.core.checks import Error, Warning
@@ -188,6 +189,9 @@ def check_admin_second_factor(app_configs=None, **kwargs):
     from django.contrib import admin
     from django_otp.admin import OTPAdminSite
 
+    # The project's urls.py is where admin.site usually gets its class; load it first.
+    if getattr(settings, "ROOT_URLCONF", None):
+        import_module(settings.ROOT_URLCONF)
     if isinstance(admin.site, OTPAdminSite):
         return []
     return [
