@@ -71,6 +71,12 @@ class ValidityFilter(admin.SimpleListFilter):
         return queryset.exclude(pk__in=Token.objects.unexpired().filter(user__is_active=True))
 
 
+#: How Django's duration fields read their input, for the lifetime fields' help text.
+DURATION_HELP = _(
+    "[DD] [HH:[MM:]]ss, e.g. 7 00:00:00 for 7 days or 1:00:00 for an hour; empty: %(empty)s."
+)
+
+
 class TokenAddForm(forms.ModelForm):
     perms = forms.MultipleChoiceField(
         label=_("permission flags"),
@@ -90,6 +96,10 @@ class TokenAddForm(forms.ModelForm):
             "perms",
             "auto_policy",
         ]
+        help_texts = {
+            "max_age": DURATION_HELP % {"empty": _("the token never expires")},
+            "max_unused_period": DURATION_HELP % {"empty": _("no idle limit")},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -431,9 +441,17 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
     ]
     list_filter = [KindFilter, ValidityFilter, ("user", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["user"]
-    readonly_fields = ["id", "user", "created", "last_used", "mfa", "mfa_at", "expires_at"]
+    readonly_fields = ["id", "user", "created", "last_used", "mfa_status", "expiry"]
     actions = ["revoke_tokens", "revoke_login_tokens_of_users"]
+    # The fallback when the user model has no admin with search fields to autocomplete from.
     raw_id_fields = ["user"]
+
+    def get_autocomplete_fields(self, request):
+        try:
+            user_admin = self.admin_site.get_model_admin(get_user_model())
+        except admin.sites.NotRegistered:
+            return []
+        return ["user"] if user_admin.get_search_fields(request) else []
 
     def get_search_fields(self, request):
         user_model = get_user_model()
@@ -513,6 +531,24 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
             Token.KIND_LOGIN: _("login"),
             Token.KIND_PROMOTED: _("promoted"),
         }[token.kind]
+
+    @admin.display(description=_("MFA"))
+    def mfa_status(self, token):
+        if token.mfa is None:
+            return _("API token (no MFA)")
+        if not token.mfa:
+            return _("not promoted")
+        return format_html(
+            "{} {}",
+            _("promoted at"),
+            display_for_value(token.mfa_at, self.get_empty_value_display()),
+        )
+
+    @admin.display(description=_("expires at"))
+    def expiry(self, token):
+        if token.expires_at is None:
+            return _("never")
+        return display_for_value(token.expires_at, self.get_empty_value_display())
 
     @admin.display(description=_("valid"), boolean=True)
     def valid(self, token):
@@ -610,17 +646,31 @@ class TOTPFactorAdmin(TOTPDeviceAdmin):
     verification through the API. Deleting one goes through :func:`otp.remove_factor`.
     """
 
-    readonly_fields = ["created_at", "last_used_at", "confirmed"]
+    readonly_fields = ["created_at", "last_used_at", "status"]
 
     def get_list_display(self, request):
         return self.list_display
 
     def get_fieldsets(self, request, obj=None):
+        shown = {"confirmed": "status"}
         return [
-            (name, {**options, "fields": [f for f in options["fields"] if f != "key"]})
+            (
+                name,
+                {
+                    **options,
+                    "fields": [shown.get(f, f) for f in options["fields"] if f != "key"],
+                },
+            )
             for name, options in super().get_fieldsets(request, obj)
             if "qrcode_link" not in options["fields"]
         ]
+
+    @admin.display(description=_("status"))
+    def status(self, device):
+        """What is saved: a device added here is pending, whatever the model's default says."""
+        if device.pk is not None and device.confirmed:
+            return _("active (confirmed)")
+        return _("pending: becomes active on its first verification through the API")
 
     def get_urls(self):
         return admin.ModelAdmin.get_urls(self)

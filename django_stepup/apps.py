@@ -16,6 +16,12 @@ class StepUpConfig(AppConfig):
         from .conf import reload_on_setting_changed
 
         checks.register(stepup_checks.check_settings, checks.Tags.security)
+        checks.register(
+            stepup_checks.check_admin_second_factor,
+            checks.Tags.security,
+            checks.Tags.admin,
+            deploy=True,
+        )
         setting_changed.connect(reload_on_setting_changed, dispatch_uid="django_stepup_settings")
         setting_changed.connect(policies.clear_scopes, dispatch_uid="django_stepup_policy_scopes")
         self.connect_receivers()

@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from importlib import import_module
 
 from django.conf import settings
 from django.core.checks import Error, Warning
@@ -174,3 +175,31 @@ def _check_environment():
             )
         )
     return errors
+
+
+W002_ADMIN_WITHOUT_SECOND_FACTOR = "django_stepup.W002"
+
+
+def check_admin_second_factor(app_configs=None, **kwargs):
+    """Deploy check: the default admin site asks for a second factor (django-otp's site or ours)."""
+    from django.apps import apps
+
+    if not apps.is_installed("django.contrib.admin"):
+        return []
+    from django.contrib import admin
+    from django_otp.admin import OTPAdminSite
+
+    # The project's urls.py is where admin.site usually gets its class; load it first.
+    if getattr(settings, "ROOT_URLCONF", None):
+        import_module(settings.ROOT_URLCONF)
+    if isinstance(admin.site, OTPAdminSite):
+        return []
+    return [
+        Warning(
+            "The admin site opens with a password alone, and an admin session can create "
+            "API tokens for any user: the second factor the API enforces is bypassed.",
+            hint="In urls.py: admin.site.__class__ = django_stepup.admin_site.StepUpAdminSite "
+            "(or django-otp's OTPAdminSite).",
+            id=W002_ADMIN_WITHOUT_SECOND_FACTOR,
+        )
+    ]

@@ -46,6 +46,8 @@ DEFAULTS = {
     "AUDIT_LOG": True,
     # Audit events older than this are deleted by the stepup_clearauditlog command.
     "AUDIT_LOG_MAX_AGE": timedelta(days=90),
+    # StepUpAdminSite admits only staff verified by a second factor (off: staff without one, too).
+    "ADMIN_REQUIRE_MFA": True,
 }
 
 BUILTIN_PERMISSIONS = ("manage_tokens",)

@@ -2,13 +2,16 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.contrib.admin import AdminSite
+from django.contrib.admin.widgets import AutocompleteSelect, ForeignKeyRawIdWidget
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import formats, timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from django_stepup import otp, signals, tokens
+from django_stepup.admin import TokenAdmin
 from django_stepup.models import AuditEvent, MFAState, RecoveryCode, Token, TokenPolicy
 from tests.factories import (
     TokenFactory,
@@ -683,3 +686,76 @@ def test_delete_selected_revokes_with_the_signal(admin_client):
     assert response.status_code == 302
     assert list(Token.objects.all()) == [keep]
     assert [kwargs["reason"] for _sender, kwargs in sent] == ["admin"]
+
+
+def readonly_contents(response):
+    """The change form's read-only fields: name -> the text shown."""
+    return {
+        field.field["name"]: str(field.contents())
+        for fieldset in response.context["adminform"]
+        for line in fieldset
+        for field in line
+        if field.is_readonly
+    }
+
+
+def test_the_totp_add_page_shows_the_device_as_pending_as_it_is_saved(admin_client):
+    response = admin_client.get(f"{DEVICES}add/")
+    shown = readonly_contents(response)
+    assert shown["status"].startswith("pending")
+    assert "confirmed" not in shown
+    assert "icon-yes" not in response.content.decode()
+    device = TOTPDeviceFactory()
+    shown = readonly_contents(admin_client.get(f"{DEVICES}{device.pk}/change/"))
+    assert shown["status"] == "active (confirmed)"
+
+
+def test_the_token_user_is_picked_by_autocomplete(admin_client):
+    owner = UserFactory(email="owner@example.com")
+    UserFactory(email="someone@example.com")
+    response = admin_client.get(ADD)
+    widget = response.context["adminform"].form.fields["user"].widget
+    assert isinstance(widget, AutocompleteSelect)
+    response = admin_client.get(
+        "/admin/autocomplete/",
+        {"app_label": "django_stepup", "model_name": "token", "field_name": "user", "term": "own"},
+    )
+    assert response.json()["results"] == [{"id": str(owner.pk), "text": "owner@example.com"}]
+
+
+def test_without_a_searchable_user_admin_the_user_is_a_raw_id(rf, db):
+    request = rf.get(ADD)
+    request.user = UserFactory(is_staff=True, is_superuser=True)
+    token_admin = TokenAdmin(Token, AdminSite())
+    assert token_admin.get_autocomplete_fields(request) == []
+    form = token_admin.get_form(request)
+    assert isinstance(form.base_fields["user"].widget, ForeignKeyRawIdWidget)
+
+
+def test_lifetimes_have_a_format_hint(admin_client):
+    form = admin_client.get(ADD).context["adminform"].form
+    for field in ("max_age", "max_unused_period"):
+        assert form.fields[field].help_text.startswith("[DD] [HH:[MM:]]ss, e.g. 7 00:00:00")
+
+
+def shown_time(value):
+    return formats.localize(timezone.localtime(value))
+
+
+@pytest.mark.parametrize(
+    ("traits", "mfa", "expiry"),
+    [
+        ({}, lambda t: "API token (no MFA)", lambda t: "never"),
+        (
+            {"login": True, "max_age": timedelta(days=7)},
+            lambda t: "not promoted",
+            lambda t: shown_time(t.expires_at),
+        ),
+        ({"promoted": True}, lambda t: f"promoted at {shown_time(t.mfa_at)}", lambda t: "never"),
+    ],
+)
+def test_the_change_page_says_mfa_and_expiry_in_words(admin_client, traits, mfa, expiry):
+    token = TokenFactory(**traits)
+    shown = readonly_contents(admin_client.get(f"{CHANGELIST}{token.pk}/change/"))
+    assert shown["mfa_status"] == mfa(token)
+    assert shown["expiry"] == expiry(token)

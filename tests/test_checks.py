@@ -1,10 +1,14 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib import admin
+from django.core.checks import run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django_otp.admin import OTPAdminSite
 
-from django_stepup.checks import check_settings
+from django_stepup.admin_site import StepUpAdminSite
+from django_stepup.checks import check_admin_second_factor, check_settings
 
 
 def ids(settings_value, settings):
@@ -66,3 +70,39 @@ def test_check_is_registered(settings, db):
     settings.STEPUP = {"UNKNOWN": 1}
     with pytest.raises(SystemCheckError, match="django_stepup.E001"):
         call_command("check")
+
+
+@pytest.fixture
+def default_admin_site_class():
+    """``set(cls)`` makes the default admin site a ``cls``, as a project's urls.py would."""
+    original = admin.site.__class__
+
+    def set_class(cls):
+        admin.site.__class__ = cls
+
+    yield set_class
+    admin.site.__class__ = original
+
+
+def deploy_check_ids():
+    return [message.id for message in run_checks(include_deployment_checks=True)]
+
+
+def test_a_password_only_admin_warns_under_deploy():
+    assert [m.id for m in check_admin_second_factor()] == ["django_stepup.W002"]
+    assert "django_stepup.W002" in deploy_check_ids()
+    assert "django_stepup.W002" not in [message.id for message in run_checks()]
+
+
+@pytest.mark.parametrize("site_class", [StepUpAdminSite, OTPAdminSite])
+def test_an_admin_with_a_second_factor_does_not_warn(default_admin_site_class, site_class):
+    default_admin_site_class(site_class)
+    assert check_admin_second_factor() == []
+    assert "django_stepup.W002" not in deploy_check_ids()
+
+
+def test_no_warning_without_the_admin(settings):
+    settings.INSTALLED_APPS = [
+        app for app in settings.INSTALLED_APPS if app != "django.contrib.admin"
+    ]
+    assert check_admin_second_factor() == []

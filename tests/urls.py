@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from django_stepup.admin_site import StepUpAdminSite
 from tests.testapp import views
 
 router = SimpleRouter()
@@ -12,6 +13,8 @@ router.register("zones", views.ZoneViewSet, basename="zone")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # The app's admin site, with no models: its login and access rule are what is tested.
+    path("stepup-admin/", StepUpAdminSite(name="stepupadmin").urls),
     path("auth/", include("django_stepup.urls")),
     path("whoami/", views.WhoAmIView.as_view()),
     path("account/", views.AccountView.as_view()),

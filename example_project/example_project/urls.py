@@ -1,10 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
-from django_otp.admin import OTPAdminSite
 
-# The admin asks for a TOTP code at login and admits only OTP-verified staff, so it is
-# no backdoor around the second factor the API enforces.
-admin.site.__class__ = OTPAdminSite
+from django_stepup.admin_site import StepUpAdminSite
+
+# The admin login takes password and TOTP code together, counts against the API login's
+# throttle and admits only OTP-verified staff: no backdoor around the second factor.
+admin.site.__class__ = StepUpAdminSite
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -90,11 +90,8 @@ def totp_code(device):
 
 def log_in(page, live_server, staff, device):
     page.goto(f"{live_server.url}/admin/")
+    # One step: login name, password and code are judged together.
     page.fill("#id_username", staff.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    # With the password checked, the form offers the user's devices and asks for a code.
-    page.select_option("#id_otp_device", device.persistent_id)
     page.fill("#id_password", PASSWORD)
     page.fill("#id_otp_token", totp_code(device))
     page.click("input[type=submit]")
@@ -125,7 +122,10 @@ def test_admin_in_a_real_browser(live_server, browser_page, make_user):
 
     # Create a token: the secret is on the next page, once.
     page.goto(f"{live_server.url}/admin/django_stepup/token/add/")
-    page.fill("#id_user", str(owner.pk))
+    # The user is picked by autocomplete (select2), searching by email.
+    page.click("#id_user + .select2 .select2-selection")
+    page.fill(".select2-search__field", "owner@")
+    page.click(".select2-results__option >> text=owner@example.com")
     page.fill("#id_name", "browser key")
     page.click("input[name=_save]")
     secret = page.inner_text("#token-secret").strip()

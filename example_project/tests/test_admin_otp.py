@@ -1,4 +1,4 @@
-"""The example project's admin needs a second factor: django-otp's OTPAdminSite."""
+"""The example project's admin needs a second factor: django-stepup's StepUpAdminSite."""
 
 import time
 
