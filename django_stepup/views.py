@@ -142,12 +142,18 @@ class LoginView(StepUpAPIMixin, APIView):
                 max_age=stepup_settings.LOGIN_TOKEN_MAX_AGE,
                 max_unused_period=stepup_settings.LOGIN_TOKEN_MAX_UNUSED_PERIOD,
             )
-        if code is not None and mfa_enabled(user):
-            result = otp.verify(user, code, token=token, request=request)
-            if not result.ok:
+            verified = (
+                code is None
+                or not mfa_enabled(user)
+                or otp.verify(user, code, token=token, request=request).ok
+            )
+            if verified:
+                signals.login_succeeded.send(sender=Token, user=user, token=token, request=request)
+            else:
+                # Committed with the failure counter and its audit row; then the 401.
                 token.delete()
-                self.fail(request, email)
-        signals.login_succeeded.send(sender=Token, user=user, token=token, request=request)
+        if not verified:
+            self.fail(request, email)
         data = TokenSerializer(token, context={"secret": secret}).data
         return Response(data, headers=NO_STORE)
 

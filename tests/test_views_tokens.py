@@ -113,7 +113,9 @@ def test_create_with_flags_lifetimes_and_subnets(alice_client):
     assert response.json()["max_age"] == "7 00:00:00"
 
 
-def test_create_notifies_by_email_and_fires_the_signal(alice, alice_client):
+def test_create_notifies_by_email_and_fires_the_signal(
+    alice, alice_client, django_capture_on_commit_callbacks
+):
     received = []
 
     def receiver(sender, **kwargs):
@@ -121,7 +123,8 @@ def test_create_notifies_by_email_and_fires_the_signal(alice, alice_client):
 
     signals.token_created.connect(receiver)
     try:
-        response = alice_client.post(LIST, {"name": "ci"}, format="json")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = alice_client.post(LIST, {"name": "ci"}, format="json")
     finally:
         signals.token_created.disconnect(receiver)
     assert len(received) == 1
@@ -134,8 +137,9 @@ def test_create_notifies_by_email_and_fires_the_signal(alice, alice_client):
 
 
 @override_settings(STEPUP={"NOTIFY_BY_EMAIL": False})
-def test_no_email_when_notifications_are_off(alice_client):
-    assert alice_client.post(LIST, {}, format="json").status_code == 201
+def test_no_email_when_notifications_are_off(alice_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alice_client.post(LIST, {}, format="json").status_code == 201
     assert mail.outbox == []
 
 
