@@ -19,6 +19,7 @@ from django_stepup.audit import email_hmac
 from django_stepup.checks import check_settings
 from django_stepup.models import AuditEvent, RecoveryCode, Token
 from django_stepup.revocation import revoke_tokens
+from django_stepup.token_store import issue_token
 from tests.factories import PASSWORD, TokenFactory, TOTPDeviceFactory, UserFactory
 from tests.utils import authenticated
 
@@ -436,4 +437,12 @@ def test_a_failed_revocation_leaves_neither(login_token, failing_receiver):
     with pytest.raises(Boom):
         revoke_tokens(Token.objects.filter(pk=login_token.pk), reason="logout")
     assert Token.objects.filter(pk=login_token.pk).exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_failed_token_issue_leaves_neither(user, failing_receiver):
+    failing_receiver(signals.token_created)
+    with pytest.raises(Boom):
+        issue_token(user, name="ci")
+    assert not Token.objects.exists()
     assert not AuditEvent.objects.exists()

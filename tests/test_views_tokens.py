@@ -699,3 +699,16 @@ def test_a_delete_racing_a_write_is_204_and_404_and_leaves_nothing(transactional
         assert not TokenPolicy.objects.filter(token_id=target.pk).exists()
         assert client_for(target).get("/whoami/").status_code == 401
     assert outcomes <= {200, 201, 404}
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs parallel connections")
+def test_parallel_creates_stop_at_the_token_cap(transactional_db, settings):
+    settings.STEPUP = {**settings.STEPUP, "MAX_TOKENS_PER_USER": 3}
+    user = UserFactory()
+    owner = TokenFactory(user=user, promoted=True)
+    statuses = in_parallel(
+        *[lambda: client_for(owner).post(LIST, {}, format="json").status_code] * 6
+    )
+    assert sorted(statuses) == [201, 201] + [409] * 4
+    assert Token.objects.filter(user=user).count() == 3
