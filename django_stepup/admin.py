@@ -26,11 +26,12 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.exceptions import ValidationError as APIValidationError
 
-from . import otp, policy_store, revocation, signals
+from . import otp, policy_store, revocation, token_store
 from .audit import describe
 from .conf import stepup_settings
 from .models import AuditEvent, MFAState, Token, TokenPolicy
 from .policies import get_scopes, specificity
+from .serializers import validate_max_unused_period
 from .subnets import normalise_subnets
 
 
@@ -122,6 +123,18 @@ class TokenAddForm(forms.ModelForm):
             value = cleaned.get(field)
             if value is not None and value.total_seconds() < 0:
                 self.add_error(field, _("Give a positive duration, or leave it empty."))
+        if "max_unused_period" not in self.errors:
+            try:
+                validate_max_unused_period(cleaned.get("max_unused_period"))
+            except APIValidationError as error:
+                self.add_error("max_unused_period", _messages(error.detail))
+        user = cleaned.get("user")
+        if self.instance._state.adding and user is not None:
+            # Locks the user's row until the admin's transaction ends, through the save.
+            try:
+                token_store.check_token_capacity(user)
+            except policy_store.Conflict as error:
+                self.add_error("user", str(error.detail["detail"]))
         return cleaned
 
 
@@ -483,16 +496,14 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
             # Only the form's fields: a full-row save could undo a concurrent promotion.
             obj.save(update_fields=TokenChangeForm.Meta.fields)
             return
-        token, secret = Token.objects.create_token(
+        token, secret = token_store.issue_token(
             form.cleaned_data["user"],
+            request=request,
             **{field: form.cleaned_data[field] for field in TokenChangeForm.Meta.fields},
         )
-        if token.auto_policy:
-            policy_store.ensure_restrictive_defaults(policy_store.lock_token(token))
         obj.pk = token.pk
         obj.created = token.created
         request._stepup_new_secret = secret
-        signals.token_created.send(sender=Token, user=token.user, token=token, request=request)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -637,15 +648,36 @@ class MFAStateAdmin(RecentEventsMixin, admin.ModelAdmin):
         )
 
 
+class NewFactorForm(forms.ModelForm):
+    """The TOTP device form; adding checks ``MAX_FACTORS_PER_USER`` (a form error, no save)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        user = cleaned.get("user")
+        if self.instance._state.adding and user is not None:
+            # Locks the user's MFA state until the admin's transaction ends, through the save.
+            try:
+                otp.check_factor_capacity(user)
+            except otp.FactorLimitReached:
+                self.add_error(
+                    "user",
+                    _("This user already has %(count)d factors, the maximum.")
+                    % {"count": stepup_settings.MAX_FACTORS_PER_USER},
+                )
+        return cleaned
+
+
 class TOTPFactorAdmin(TOTPDeviceAdmin):
     """django-otp's TOTP device admin, with the key shown once: as a QR code after adding.
 
     Afterwards neither the key nor a QR code is reachable (django-otp's config and
     QR views are not mounted), whatever ``OTP_ADMIN_HIDE_SENSITIVE_DATA`` says. A
     device added here is pending: it becomes active, and enables MFA, on its first
-    verification through the API. Deleting one goes through :func:`otp.remove_factor`.
+    verification through the API. Adding one goes through :func:`otp.add_factor` (the
+    factor cap), deleting one through :func:`otp.remove_factor`.
     """
 
+    form = NewFactorForm
     readonly_fields = ["created_at", "last_used_at", "status"]
 
     def get_list_display(self, request):
@@ -676,9 +708,10 @@ class TOTPFactorAdmin(TOTPDeviceAdmin):
         return admin.ModelAdmin.get_urls(self)
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.confirmed = False
-        super().save_model(request, obj, form, change)
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            otp.add_factor(obj)
 
     def response_add(self, request, obj, post_url_continue=None):
         uri = otp.provisioning_uri(obj)

@@ -7,6 +7,10 @@ once even under parallel requests, and the per-user failure counter loses no
 update. django-otp supplies the per-factor exponential back-off and the
 ``last_t`` replay protection; this module adds the per-user lockout (NIST SP
 800-63B: at most ``VERIFY_FAILURE_LIMIT`` consecutive failures).
+
+Every write here sends its signal inside its transaction: the audit row
+commits or rolls back with the change it records, and the notification mail
+waits for the commit (:mod:`django_stepup.receivers`).
 """
 
 import base64
@@ -71,11 +75,32 @@ class FactorLimitReached(Exception):
 
 def create_totp_factor(user, name):
     """Create an inactive (unconfirmed) TOTP factor; it activates on its first verify."""
+    return add_factor(TOTPDevice(user=user, name=name))
+
+
+def add_factor(device):
+    """Save the new ``device`` as an inactive factor of ``device.user``, within the cap.
+
+    The one way a factor is created (API and admin): it locks the user's MFA state,
+    raises :class:`FactorLimitReached` when the user already has
+    ``MAX_FACTORS_PER_USER`` factors, and saves the device unconfirmed.
+    """
     with transaction.atomic():
-        _lock_state(user)
-        if TOTPDevice.objects.filter(user=user).count() >= stepup_settings.MAX_FACTORS_PER_USER:
-            raise FactorLimitReached
-        return TOTPDevice.objects.create(user=user, name=name, confirmed=False)
+        check_factor_capacity(device.user)
+        device.confirmed = False
+        device.save(force_insert=True)
+        return device
+
+
+def check_factor_capacity(user):
+    """Lock the user's MFA state; raise :class:`FactorLimitReached` if no factor may be added.
+
+    The lock lasts until the surrounding transaction ends, so a check in a form's
+    validation still holds when the admin saves the device.
+    """
+    _lock_state(user)
+    if TOTPDevice.objects.filter(user=user).count() >= stepup_settings.MAX_FACTORS_PER_USER:
+        raise FactorLimitReached
 
 
 def factor_secret(device):
@@ -129,9 +154,9 @@ def remove_factor(device, *, keep_token=None, request=None):
             RecoveryCode.objects.filter(user=user).delete()
         if was_active:
             revoke_login_tokens(user, keep=keep_token, reason="factor_removed", request=request)
-    signals.factor_removed.send(
-        sender=TOTPDevice, user=user, factor=device, mfa_enabled=state.enabled, request=request
-    )
+        signals.factor_removed.send(
+            sender=TOTPDevice, user=user, factor=device, mfa_enabled=state.enabled, request=request
+        )
 
 
 # --- Recovery codes ---
@@ -169,9 +194,9 @@ def generate_recovery_codes(user, *, request=None):
         RecoveryCode.objects.bulk_create(
             RecoveryCode(user=user, digest=recovery_code_digest(code)) for code in codes
         )
-    signals.recovery_codes_generated.send(
-        sender=RecoveryCode, user=user, count=len(codes), request=request
-    )
+        signals.recovery_codes_generated.send(
+            sender=RecoveryCode, user=user, count=len(codes), request=request
+        )
     return [_format_recovery_code(code) for code in sorted(codes)]
 
 
@@ -205,28 +230,25 @@ def verify(user, code, *, token=None, factor_id=None, request=None):
         if state.failure_count >= stepup_settings.VERIFY_FAILURE_LIMIT:
             return Verification(Outcome.LOCKED)
         result = _check(user, code, factors, recovery_codes=factor_id is None)
-        failure_count = 0
         if result.ok:
             _record_success(state, token, result.factor)
-        elif result.outcome is Outcome.INVALID:
-            failure_count = _record_failure(state)
-    if result.ok:
-        if result.activated:
-            signals.factor_activated.send(
-                sender=TOTPDevice, user=user, factor=result.factor, request=request
+            if result.activated:
+                signals.factor_activated.send(
+                    sender=TOTPDevice, user=user, factor=result.factor, request=request
+                )
+            signals.step_up_succeeded.send(
+                sender=Token, user=user, token=token, factor=result.factor, request=request
             )
-        signals.step_up_succeeded.send(
-            sender=Token, user=user, token=token, factor=result.factor, request=request
-        )
-    elif result.outcome is Outcome.INVALID:
-        signals.step_up_failed.send(
-            sender=Token,
-            user=user,
-            token=token,
-            factor=factors[0] if factor_id is not None else None,
-            failure_count=failure_count,
-            request=request,
-        )
+        elif result.outcome is Outcome.INVALID:
+            # The block returns normally on a failure, so the counter and its audit row commit.
+            signals.step_up_failed.send(
+                sender=Token,
+                user=user,
+                token=token,
+                factor=factors[0] if factor_id is not None else None,
+                failure_count=_record_failure(state),
+                request=request,
+            )
     return result
 
 

@@ -212,3 +212,49 @@ def check_token_grant(acting_token, requested_flags, target=None):
         for flag in stepup_settings.token_permissions
     ):
         raise PermissionDenied(_("This token can't change a token holding permissions it lacks."))
+
+
+#: The token fields whose reach :func:`check_token_reach` compares.
+REACH_FIELDS = ("allowed_subnets", "max_age", "max_unused_period")
+
+
+def check_token_reach(acting_token, values, *, created):
+    """No token reaches further than the API token that writes it: raise 403 naming each field
+    of ``values`` that would give the token written (created at ``created``) wider
+    ``allowed_subnets``, a later absolute expiry or a longer ``max_unused_period`` than
+    ``acting_token``'s own.
+
+    ``values`` maps fields of :data:`REACH_FIELDS` to the values being written (on create,
+    every field, with the model's defaults for omitted ones); None for a duration means
+    unbounded. Login tokens act with the account's full authority and are not compared:
+    they exist to create long-lived API tokens, and their own lifetime is kept short.
+    """
+    from .subnets import subnets_outside
+
+    if acting_token.mfa is not None:
+        return
+    errors = {}
+    if "allowed_subnets" in values:
+        outside = subnets_outside(values["allowed_subnets"], acting_token.allowed_subnets)
+        if outside:
+            errors["allowed_subnets"] = [
+                _("This token can't allow networks outside its own: %(subnets)s.")
+                % {"subnets": ", ".join(outside)}
+            ]
+    if "max_age" in values and acting_token.max_age is not None:
+        max_age = values["max_age"]
+        limit = acting_token.created + acting_token.max_age
+        if max_age is None or created + max_age > limit:
+            errors["max_age"] = [
+                _("This token can't give a later expiry than its own (%(limit)s).")
+                % {"limit": limit.isoformat()}
+            ]
+    if "max_unused_period" in values and acting_token.max_unused_period is not None:
+        period = values["max_unused_period"]
+        if period is None or period > acting_token.max_unused_period:
+            errors["max_unused_period"] = [
+                _("This token can't give a longer idle period than its own (%(seconds)d s).")
+                % {"seconds": acting_token.max_unused_period.total_seconds()}
+            ]
+    if errors:
+        raise PermissionDenied(errors)

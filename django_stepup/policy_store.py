@@ -10,7 +10,7 @@ cap), never a 500 and never half-written.
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 
 from .conf import stepup_settings
 from .exceptions import Conflict
@@ -33,10 +33,16 @@ AUTO_POLICY_NEEDS_RESTRICTIVE_DEFAULT = _(
 
 
 def lock_token(token):
-    """Re-read ``token`` with ``SELECT … FOR UPDATE``; call inside ``transaction.atomic``."""
+    """Re-read ``token`` with ``SELECT … FOR UPDATE``; call inside ``transaction.atomic``.
+
+    A token deleted meanwhile (a revocation holds its lock until it commits) is a 404.
+    """
     from .models import Token
 
-    return Token.objects.select_for_update().get(pk=token.pk)
+    try:
+        return Token.objects.select_for_update().get(pk=token.pk)
+    except Token.DoesNotExist:
+        raise NotFound() from None
 
 
 def _is_default(values):

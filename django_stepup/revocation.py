@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from . import signals
 
@@ -26,26 +27,36 @@ _kept_token_id = ContextVar("django_stepup_kept_token_id", default=None)
 def revoke_tokens(tokens, *, reason, request=None, user=None):
     """Delete ``tokens`` (a ``Token`` queryset); return the deleted ids.
 
-    Sends :data:`~django_stepup.signals.tokens_revoked` once per owner. Pass ``user``
-    when every token is known to be that user's, which saves loading the owners.
+    The one way tokens are deleted (API, logout, admin, credential changes): in one
+    transaction it locks the token rows (``SELECT … FOR UPDATE``, so a concurrent
+    policy write waits and then finds no token), deletes them with their policies and
+    sends :data:`~django_stepup.signals.tokens_revoked` once per owner, so the audit
+    row commits with the deletion. Pass ``user`` when every token is known to be that
+    user's, which saves loading the owners.
     """
     from .models import Token
 
-    ids_by_owner = defaultdict(list)
-    for pk, owner_id in tokens.values_list("pk", "user_id"):
-        ids_by_owner[owner_id].append(pk)
-    ids = [pk for owner_ids in ids_by_owner.values() for pk in owner_ids]
-    if not ids:
-        return ids
-    Token.objects.filter(pk__in=ids).delete()
-    if user is not None:
-        owners = {user.pk: user}
-    else:
-        owners = get_user_model()._default_manager.in_bulk(list(ids_by_owner))
-    for owner_id, owner_ids in ids_by_owner.items():
-        signals.tokens_revoked.send(
-            sender=Token, user=owners[owner_id], tokens=owner_ids, reason=reason, request=request
-        )
+    with transaction.atomic():
+        ids_by_owner = defaultdict(list)
+        locked = Token.objects.filter(pk__in=tokens.values("pk")).order_by("pk")
+        for pk, owner_id in locked.select_for_update().values_list("pk", "user_id"):
+            ids_by_owner[owner_id].append(pk)
+        ids = [pk for owner_ids in ids_by_owner.values() for pk in owner_ids]
+        if not ids:
+            return ids
+        Token.objects.filter(pk__in=ids).delete()
+        if user is not None:
+            owners = {user.pk: user}
+        else:
+            owners = get_user_model()._default_manager.in_bulk(list(ids_by_owner))
+        for owner_id, owner_ids in ids_by_owner.items():
+            signals.tokens_revoked.send(
+                sender=Token,
+                user=owners[owner_id],
+                tokens=owner_ids,
+                reason=reason,
+                request=request,
+            )
     return ids
 
 

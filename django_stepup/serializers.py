@@ -6,14 +6,33 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import serializers
 
-from . import otp
+from . import otp, token_store
 from .conf import stepup_settings
 from .models import Token
+from .permissions import REACH_FIELDS
 from .subnets import normalise_subnets
 
 #: Token lifetimes beyond this are refused as absurd.
 MAX_TOKEN_DURATION = timedelta(days=3650)
 LOGIN_TOKEN_LIFETIME_FIELDS = ("max_age", "max_unused_period")
+
+
+def validate_max_unused_period(value):
+    """Refuse an idle period shorter than ``LAST_USED_INTERVAL`` (400 naming the field).
+
+    ``last_used`` is written at most once per interval, so a shorter idle period would
+    expire a token that is in use.
+    """
+    interval = stepup_settings.LAST_USED_INTERVAL
+    if value is not None and value < interval:
+        raise serializers.ValidationError(
+            _(
+                "Give at least %(seconds)d seconds (LAST_USED_INTERVAL): last use is recorded "
+                "only that often, so a shorter idle period would expire a token in use."
+            )
+            % {"seconds": interval.total_seconds()}
+        )
+    return value
 
 
 class StrictBooleanField(serializers.BooleanField):
@@ -61,9 +80,11 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
 
     Writing: ``name``, ``max_age``, ``max_unused_period``, ``allowed_subnets``,
     ``auto_policy`` and the ``perm_*`` flags; any other key is a 400. Creating needs
-    ``request`` in the context and makes an API token; its secret lands in the context
-    so that ``.data`` shows it once. Login tokens may only be renamed or have their
-    lifetime shortened.
+    ``request`` in the context and issues an API token through
+    :func:`~django_stepup.token_store.issue_token` (extra ``save()`` keywords go with
+    it); its secret lands in the context so that ``.data`` shows it once. Login tokens
+    may only be renamed or have their lifetime shortened. ``max_unused_period`` is at
+    least ``LAST_USED_INTERVAL``.
     """
 
     owner = serializers.SerializerMethodField()
@@ -108,6 +129,9 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
             data["token"] = secret
         return data
 
+    def validate_max_unused_period(self, value):
+        return validate_max_unused_period(value)
+
     def validate_allowed_subnets(self, value):
         try:
             return normalise_subnets(value)
@@ -146,6 +170,18 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
         ]
 
     @staticmethod
+    def reach(validated_data, *, creating=False):
+        """The values of :data:`~django_stepup.permissions.REACH_FIELDS` this write sets;
+        creating, omitted fields count with their defaults."""
+        reach = {}
+        for name in REACH_FIELDS:
+            if name in validated_data:
+                reach[name] = validated_data[name]
+            elif creating:
+                reach[name] = Token._meta.get_field(name).get_default()
+        return reach
+
+    @staticmethod
     def _pop_flags(validated_data):
         return {
             flag: validated_data.pop(f"perm_{flag}")
@@ -156,8 +192,9 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     def create(self, validated_data):
         flags = self._pop_flags(validated_data)
         perms = [flag for flag, granted in flags.items() if granted]
-        token, secret = Token.objects.create_token(
-            self.context["request"].user, mfa=None, perms=perms, **validated_data
+        request = self.context["request"]
+        token, secret = token_store.issue_token(
+            request.user, request=request, perms=perms, **validated_data
         )
         self.context["secret"] = secret
         return token

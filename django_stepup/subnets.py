@@ -62,6 +62,19 @@ def _networks(subnets):
     return tuple(networks)
 
 
+def subnets_outside(subnets, allowed):
+    """The members of ``subnets`` that lie inside none of the ``allowed`` subnets, in order."""
+    networks = _networks(tuple(allowed))
+    outside = []
+    for value in subnets:
+        network = ipaddress.ip_network(value, strict=False)
+        if not any(
+            network.version == other.version and network.subnet_of(other) for other in networks
+        ):
+            outside.append(value)
+    return outside
+
+
 def address_allowed(remote_addr, subnets):
     """Whether ``remote_addr`` lies in one of ``subnets``; False for garbage or no subnets."""
     address = normalise_address(remote_addr)

@@ -9,6 +9,7 @@ login, which needs no credentials and ignores any ``Authorization`` header.
 from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import exceptions, serializers, status, viewsets
@@ -21,7 +22,7 @@ from rest_framework.views import APIView
 from . import otp, policy_store, signals, throttling
 from .authentication import StepUpTokenAuthentication
 from .conf import stepup_settings
-from .exceptions import CodedAPIException, Conflict, StepUpRequired
+from .exceptions import CodedAPIException, StepUpRequired
 from .models import Token, TokenPolicy, mfa_enabled
 from .parsers import JSONParser
 from .permissions import (
@@ -32,6 +33,7 @@ from .permissions import (
     RecentMFA,
     TokenPolicyPermission,
     check_token_grant,
+    check_token_reach,
 )
 from .policies import get_scope
 from .revocation import purge_expired_login_tokens, revoke_tokens
@@ -142,12 +144,18 @@ class LoginView(StepUpAPIMixin, APIView):
                 max_age=stepup_settings.LOGIN_TOKEN_MAX_AGE,
                 max_unused_period=stepup_settings.LOGIN_TOKEN_MAX_UNUSED_PERIOD,
             )
-        if code is not None and mfa_enabled(user):
-            result = otp.verify(user, code, token=token, request=request)
-            if not result.ok:
+            verified = (
+                code is None
+                or not mfa_enabled(user)
+                or otp.verify(user, code, token=token, request=request).ok
+            )
+            if verified:
+                signals.login_succeeded.send(sender=Token, user=user, token=token, request=request)
+            else:
+                # Committed with the failure counter and its audit row; then the 401.
                 token.delete()
-                self.fail(request, email)
-        signals.login_succeeded.send(sender=Token, user=user, token=token, request=request)
+        if not verified:
+            self.fail(request, email)
         data = TokenSerializer(token, context={"secret": secret}).data
         return Response(data, headers=NO_STORE)
 
@@ -286,7 +294,6 @@ TOKEN_MANAGEMENT_PERMISSIONS = [
     HasTokenPermission.for_flag("manage_tokens"),
     TokenPolicyPermission,
 ]
-TOO_MANY_TOKENS = _("This account has reached the maximum number of tokens.")
 
 
 def _get_or_404(queryset, **lookup):
@@ -319,16 +326,11 @@ class TokenViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.ModelViewSet):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         check_token_grant(request.auth, serializer.requested_flags(serializer.validated_data))
-        with transaction.atomic():
-            get_user_model().objects.select_for_update().filter(pk=request.user.pk).first()
-            if Token.objects.filter(user=request.user).count() >= (
-                stepup_settings.MAX_TOKENS_PER_USER
-            ):
-                raise Conflict(TOO_MANY_TOKENS, code="limit_exceeded")
-            token = serializer.save()
-            if token.auto_policy:
-                policy_store.ensure_restrictive_defaults(token)
-        signals.token_created.send(sender=Token, user=request.user, token=token, request=request)
+        now = timezone.now()
+        check_token_reach(
+            request.auth, serializer.reach(serializer.validated_data, creating=True), created=now
+        )
+        serializer.save(created=now)
         return Response(
             serializer.data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"}
         )
@@ -337,6 +339,9 @@ class TokenViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.ModelViewSet):
         token = serializer.instance
         check_token_grant(
             self.request.auth, serializer.requested_flags(serializer.validated_data), target=token
+        )
+        check_token_reach(
+            self.request.auth, serializer.reach(serializer.validated_data), created=token.created
         )
         with transaction.atomic():
             policy_store.lock_token(token)

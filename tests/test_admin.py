@@ -759,3 +759,90 @@ def test_the_change_page_says_mfa_and_expiry_in_words(admin_client, traits, mfa,
     shown = readonly_contents(admin_client.get(f"{CHANGELIST}{token.pk}/change/"))
     assert shown["mfa_status"] == mfa(token)
     assert shown["expiry"] == expiry(token)
+# -- the admin writes through the same services as the API ----------------------------------
+
+
+def add_token_data(owner, **fields):
+    return {"user": owner.pk, "name": "k", "allowed_subnets": '["0.0.0.0/0"]', **fields}
+
+
+def add_device_data(owner):
+    return {
+        "user": owner.pk,
+        "name": "phone",
+        "step": 30,
+        "t0": 0,
+        "digits": 6,
+        "tolerance": 1,
+        "drift": 0,
+        "throttling_failure_count": 0,
+    }
+
+
+def test_adding_a_token_at_the_cap_is_a_form_error(admin_client, settings):
+    settings.STEPUP = {**settings.STEPUP, "MAX_TOKENS_PER_USER": 2}
+    owner = UserFactory()
+    TokenFactory(user=owner)
+    TokenFactory(user=owner, login=True)
+    with capture(signals.token_created) as received:
+        response = admin_client.post(ADD, add_token_data(owner))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["user"] == [
+        "This account has reached the maximum number of tokens."
+    ]
+    assert Token.objects.filter(user=owner).count() == 2
+    assert received == []
+    assert not AuditEvent.objects.filter(event="token_created").exists()
+
+
+def test_adding_a_token_below_the_cap_is_audited(admin_client, settings):
+    settings.STEPUP = {**settings.STEPUP, "MAX_TOKENS_PER_USER": 2}
+    owner = UserFactory()
+    TokenFactory(user=owner)
+    response = admin_client.post(ADD, add_token_data(owner))
+    assert response.status_code == 200
+    token = Token.objects.get(user=owner, name="k")
+    assert token.digest == tokens.digest(response.context["secret"])
+    [event] = AuditEvent.objects.filter(event="token_created")
+    assert event.token_id == token.pk
+
+
+@pytest.mark.parametrize("url", [ADD, "change"])
+def test_an_idle_period_below_the_last_used_interval_is_a_form_error(admin_client, url):
+    owner = UserFactory()
+    if url == "change":
+        token = TokenFactory(user=owner, name="before")
+        url = f"{CHANGELIST}{token.pk}/change/"
+        data = change_data(max_unused_period="00:00:59")
+    else:
+        data = add_token_data(owner, max_unused_period="00:00:59")
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    [error] = response.context["adminform"].form.errors["max_unused_period"]
+    assert "60 seconds" in error
+    assert not Token.objects.filter(max_unused_period__isnull=False).exists()
+    assert not Token.objects.filter(name="k").exists()
+
+
+def test_adding_a_device_at_the_factor_cap_is_a_form_error(admin_client, settings):
+    settings.STEPUP = {**settings.STEPUP, "MAX_FACTORS_PER_USER": 2}
+    owner = UserFactory()
+    TOTPDeviceFactory(user=owner)
+    TOTPDeviceFactory(user=owner, pending=True)
+    response = admin_client.post(f"{DEVICES}add/", add_device_data(owner))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["user"] == [
+        "This user already has 2 factors, the maximum."
+    ]
+    assert TOTPDevice.objects.filter(user=owner).count() == 2
+
+
+def test_adding_a_device_below_the_factor_cap_saves_it_pending(admin_client, settings):
+    settings.STEPUP = {**settings.STEPUP, "MAX_FACTORS_PER_USER": 2}
+    owner = UserFactory()
+    TOTPDeviceFactory(user=owner)
+    response = admin_client.post(f"{DEVICES}add/", {**add_device_data(owner), "confirmed": "on"})
+    assert response.status_code == 200
+    assert "<svg" in response.content.decode()
+    assert TOTPDevice.objects.filter(user=owner).count() == 2
+    assert TOTPDevice.objects.get(user=owner, name="phone").confirmed is False

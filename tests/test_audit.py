@@ -12,11 +12,14 @@ from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from django_stepup import otp
+from django_stepup import otp, signals
 from django_stepup.audit import email_hmac
 from django_stepup.checks import check_settings
-from django_stepup.models import AuditEvent
+from django_stepup.models import AuditEvent, RecoveryCode, Token
+from django_stepup.revocation import revoke_tokens
+from django_stepup.token_store import issue_token
 from tests.factories import PASSWORD, TokenFactory, TOTPDeviceFactory, UserFactory
 from tests.utils import authenticated
 
@@ -371,4 +374,75 @@ def test_the_audit_row_costs_one_insert(api_client, user):
                 authenticated(api_client, token.secret).post("/auth/logout/")
         counts[audit_log] = [query["sql"] for query in captured.captured_queries]
     assert len(counts[True]) == len(counts[False]) + 1
-    assert counts[True][-1].startswith('INSERT INTO "django_stepup_auditevent"')
+    # Written inside the revocation's transaction, before its savepoint is released.
+    assert counts[True][-2].startswith('INSERT INTO "django_stepup_auditevent"')
+    assert counts[True][-1].startswith("RELEASE SAVEPOINT")
+
+
+# -- the audit row and its change share one transaction --------------------------------------
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.fixture
+def failing_receiver():
+    """``failing_receiver(signal)``: a host receiver on ``signal`` that raises."""
+    connected = []
+
+    def connect(signal):
+        def receiver(**kwargs):
+            raise Boom
+
+        signal.connect(receiver, weak=False)
+        connected.append((signal, receiver))
+
+    yield connect
+    for signal, receiver in connected:
+        signal.disconnect(receiver)
+
+
+def test_a_failed_removal_leaves_neither_the_change_nor_its_row(factor, failing_receiver):
+    failing_receiver(signals.factor_removed)
+    with pytest.raises(Boom):
+        otp.remove_factor(factor)
+    assert TOTPDevice.objects.filter(pk=factor.pk).exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_failed_recovery_codes_leave_neither(factor, failing_receiver):
+    failing_receiver(signals.recovery_codes_generated)
+    with pytest.raises(Boom):
+        otp.generate_recovery_codes(factor.user)
+    assert not RecoveryCode.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_failed_activation_leaves_neither(user, totp_code, failing_receiver):
+    pending = TOTPDeviceFactory(user=user, pending=True)
+    token = TokenFactory(user=user, login=True)
+    failing_receiver(signals.step_up_succeeded)
+    with pytest.raises(Boom):
+        otp.verify(user, totp_code(pending), token=token, factor_id=pending.pk)
+    pending.refresh_from_db()
+    token.refresh_from_db()
+    assert pending.confirmed is False
+    assert token.mfa is False
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_failed_revocation_leaves_neither(login_token, failing_receiver):
+    failing_receiver(signals.tokens_revoked)
+    with pytest.raises(Boom):
+        revoke_tokens(Token.objects.filter(pk=login_token.pk), reason="logout")
+    assert Token.objects.filter(pk=login_token.pk).exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_a_failed_token_issue_leaves_neither(user, failing_receiver):
+    failing_receiver(signals.token_created)
+    with pytest.raises(Boom):
+        issue_token(user, name="ci")
+    assert not Token.objects.exists()
+    assert not AuditEvent.objects.exists()

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from django_stepup.models import Token
-from tests.factories import TokenFactory
+from tests.factories import TokenFactory, TokenPolicyFactory
 
 
 def make_tokens():
@@ -41,3 +41,13 @@ def test_dry_run_deletes_nothing(db):
     make_tokens()
     assert run("--dry-run") == "2 expired token(s) would be deleted.\n"
     assert Token.objects.count() == 3
+
+
+def test_the_count_is_of_tokens_not_of_their_policies(db):
+    tokens = make_tokens()
+    TokenPolicyFactory(token=tokens["expired_api"])
+    TokenPolicyFactory(
+        token=tokens["expired_api"], scope="private_records", values={"subname": None, "type": None}
+    )
+    assert run() == "Deleted 2 expired token(s).\n"
+    assert list(Token.objects.all()) == [tokens["live"]]

@@ -5,9 +5,12 @@ import uuid
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test import override_settings
+from rest_framework.exceptions import NotFound
 from rest_framework.test import APIClient
 
+from django_stepup import policy_store
 from django_stepup.models import Token, TokenPolicy
+from django_stepup.policies import get_scope
 from tests.factories import (
     MFAStateFactory,
     TokenFactory,
@@ -463,4 +466,19 @@ def test_without_auto_policy_creating_a_domain_adds_no_policy(alice):
     assert (
         client_for(token).post("/zones/", {"name": "new.example"}, format="json").status_code == 201
     )
+    assert not TokenPolicy.objects.exists()
+
+
+def test_a_policy_write_on_a_token_deleted_meanwhile_is_a_404(alice):
+    """The view read the token, then a revocation deleted it before the write locked it."""
+    token = TokenFactory(user=alice)
+    policy = TokenPolicyFactory(token=token)
+    Token.objects.filter(pk=token.pk).delete()
+    scope = get_scope("rrsets")
+    with pytest.raises(NotFound):
+        policy_store.create_policy(token, scope, dict(DEFAULT))
+    with pytest.raises(NotFound):
+        policy_store.update_policy(policy, scope, dict(DEFAULT), perm_write=True, perm_read=True)
+    with pytest.raises(NotFound):
+        policy_store.delete_policy(policy)
     assert not TokenPolicy.objects.exists()

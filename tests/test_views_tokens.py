@@ -5,13 +5,15 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from django_stepup import signals
 from django_stepup.models import Token, TokenPolicy
 from tests.factories import MFAStateFactory, TokenFactory, TokenPolicyFactory, UserFactory
-from tests.utils import TOKEN_FIELDS, authenticated
+from tests.utils import TOKEN_FIELDS, authenticated, in_parallel
 
 LIST = "/auth/tokens/"
 
@@ -113,7 +115,9 @@ def test_create_with_flags_lifetimes_and_subnets(alice_client):
     assert response.json()["max_age"] == "7 00:00:00"
 
 
-def test_create_notifies_by_email_and_fires_the_signal(alice, alice_client):
+def test_create_notifies_by_email_and_fires_the_signal(
+    alice, alice_client, django_capture_on_commit_callbacks
+):
     received = []
 
     def receiver(sender, **kwargs):
@@ -121,7 +125,8 @@ def test_create_notifies_by_email_and_fires_the_signal(alice, alice_client):
 
     signals.token_created.connect(receiver)
     try:
-        response = alice_client.post(LIST, {"name": "ci"}, format="json")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = alice_client.post(LIST, {"name": "ci"}, format="json")
     finally:
         signals.token_created.disconnect(receiver)
     assert len(received) == 1
@@ -134,8 +139,9 @@ def test_create_notifies_by_email_and_fires_the_signal(alice, alice_client):
 
 
 @override_settings(STEPUP={"NOTIFY_BY_EMAIL": False})
-def test_no_email_when_notifications_are_off(alice_client):
-    assert alice_client.post(LIST, {}, format="json").status_code == 201
+def test_no_email_when_notifications_are_off(alice_client, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alice_client.post(LIST, {}, format="json").status_code == 201
     assert mail.outbox == []
 
 
@@ -513,3 +519,193 @@ def test_tokens_per_user_are_capped(alice_client):
         "code": "limit_exceeded",
     }
     assert Token.objects.count() == 2
+
+
+# -- attenuation: no API token gives a token more reach than its own ------------------------
+
+
+@pytest.fixture
+def narrow(alice):
+    """An API token that manages tokens from 192.0.2.0/24, for a day, idle at most an hour."""
+    return TokenFactory(
+        user=alice,
+        perms=["manage_tokens"],
+        allowed_subnets=["192.0.2.0/24"],
+        max_age=timedelta(days=1),
+        max_unused_period=timedelta(hours=1),
+    )
+
+
+def narrow_client(token):
+    client = client_for(token)
+    client.defaults["REMOTE_ADDR"] = "192.0.2.7"
+    return client
+
+
+WITHIN = {
+    "allowed_subnets": ["192.0.2.128/25"],
+    "max_age": "12:00:00",
+    "max_unused_period": "00:30:00",
+}
+
+
+def test_an_api_token_creates_a_token_within_its_reach(narrow):
+    response = narrow_client(narrow).post(LIST, WITHIN, format="json")
+    assert response.status_code == 201, response.content
+    token = Token.objects.get(pk=response.json()["id"])
+    assert token.allowed_subnets == ["192.0.2.128/25"]
+    assert token.created + token.max_age <= narrow.created + narrow.max_age
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("allowed_subnets", ["192.0.2.0/23"]),
+        ("allowed_subnets", ["192.0.2.0/25", "198.51.100.0/24"]),
+        ("allowed_subnets", ["::/0"]),
+        ("allowed_subnets", None),
+        ("max_age", "1 00:00:01"),
+        ("max_age", None),
+        ("max_unused_period", "01:00:01"),
+        ("max_unused_period", None),
+    ],
+)
+def test_an_api_token_can_not_create_a_token_reaching_further(narrow, field, value):
+    data = dict(WITHIN)
+    if value is None:
+        del data[field]  # omitted: the default (any address, no limit) is wider
+    else:
+        data[field] = value
+    before = snapshot()
+    response = narrow_client(narrow).post(LIST, data, format="json")
+    assert response.status_code == 403, response.content
+    assert list(response.json()) == [field]
+    assert snapshot() == before
+
+
+def test_the_absolute_expiry_counts_from_each_tokens_creation(alice, narrow):
+    """Half a day after the acting token was created, 23 hours from now is past its expiry."""
+    narrow.created -= timedelta(hours=12)
+    narrow.last_used = timezone.now()
+    narrow.save(update_fields=["created", "last_used"])
+    response = narrow_client(narrow).post(LIST, {**WITHIN, "max_age": "23:00:00"}, format="json")
+    assert response.status_code == 403
+    assert list(response.json()) == ["max_age"]
+    response = narrow_client(narrow).post(LIST, {**WITHIN, "max_age": "11:00:00"}, format="json")
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("allowed_subnets", ["0.0.0.0/0"]),
+        ("max_age", "2 00:00:00"),
+        ("max_age", None),
+        ("max_unused_period", "02:00:00"),
+        ("max_unused_period", None),
+    ],
+)
+def test_an_api_token_can_not_widen_itself_or_another_token(alice, narrow, field, value):
+    other = TokenFactory(user=alice, **{"allowed_subnets": ["192.0.2.0/26"]})
+    before = snapshot()
+    for target in (narrow, other):
+        response = narrow_client(narrow).patch(detail(target.id), {field: value}, format="json")
+        assert response.status_code == 403, response.content
+        assert list(response.json()) == [field]
+    assert snapshot() == before
+
+
+def test_an_api_token_may_narrow_itself(narrow):
+    response = narrow_client(narrow).patch(
+        detail(narrow.id),
+        {"allowed_subnets": ["192.0.2.0/25"], "max_age": "23:00:00"},
+        format="json",
+    )
+    assert response.status_code == 200
+    narrow.refresh_from_db()
+    assert narrow.allowed_subnets == ["192.0.2.0/25"]
+    assert narrow.max_age == timedelta(hours=23)
+
+
+def test_ipv6_networks_must_lie_inside_an_ipv6_network_of_the_actor(alice):
+    actor = TokenFactory(user=alice, perms=["manage_tokens"], allowed_subnets=["2001:db8::/32"])
+    client = client_for(actor)
+    client.defaults["REMOTE_ADDR"] = "2001:db8::1"
+    inside = client.post(LIST, {"allowed_subnets": ["2001:db8:1::/48"]}, format="json")
+    assert inside.status_code == 201
+    outside = client.post(LIST, {"allowed_subnets": ["0.0.0.0/0"]}, format="json")
+    assert outside.status_code == 403
+    assert outside.json() == {
+        "allowed_subnets": ["This token can't allow networks outside its own: 0.0.0.0/0."]
+    }
+
+
+def test_a_login_token_acts_with_the_accounts_full_authority(alice, alice_client):
+    """Login tokens exist to create long-lived API tokens: their own short life is no limit."""
+    response = alice_client.post(
+        LIST, {"max_age": "365 00:00:00", "max_unused_period": None}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["allowed_subnets"] == ["0.0.0.0/0", "::/0"]
+
+
+@pytest.mark.parametrize("value", ["00:00:00", "00:00:59"])
+def test_an_idle_period_shorter_than_the_last_used_interval_is_a_400(alice, alice_client, value):
+    api_token = TokenFactory(user=alice)
+    before = snapshot()
+    for response in (
+        alice_client.post(LIST, {"max_unused_period": value}, format="json"),
+        alice_client.patch(detail(api_token.id), {"max_unused_period": value}, format="json"),
+    ):
+        assert response.status_code == 400
+        [message] = response.json()["max_unused_period"]
+        assert "60 seconds (LAST_USED_INTERVAL)" in message
+    assert snapshot() == before
+    assert alice_client.post(
+        LIST, {"max_unused_period": "00:01:00"}, format="json"
+    ).status_code == (201)
+
+
+# -- deleting a token against parallel writes ------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs parallel connections")
+@pytest.mark.parametrize("write", ["policy", "patch"])
+def test_a_delete_racing_a_write_answers_204_and_leaves_nothing(transactional_db, write):
+    user = UserFactory()
+    owner = TokenFactory(user=user, promoted=True)
+
+    def writer(target):
+        if write == "policy":
+            return client_for(owner).post(
+                f"{detail(target.id)}policies/rrsets/",
+                {"domain": None, "subname": None, "type": None},
+                format="json",
+            )
+        return client_for(owner).patch(detail(target.id), {"name": "renamed"}, format="json")
+
+    for _ in range(10):
+        target = TokenFactory(user=user)
+        deleted, written = in_parallel(
+            lambda target=target: client_for(owner).delete(detail(target.id)),
+            lambda target=target: writer(target),
+        )
+        assert deleted.status_code == 204
+        assert written.status_code in (200, 201, 404), written.content
+        assert not Token.objects.filter(pk=target.pk).exists()
+        assert not TokenPolicy.objects.filter(token_id=target.pk).exists()
+        assert client_for(target).get("/whoami/").status_code == 401
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs parallel connections")
+def test_parallel_creates_stop_at_the_token_cap(transactional_db, settings):
+    settings.STEPUP = {**settings.STEPUP, "MAX_TOKENS_PER_USER": 3}
+    user = UserFactory()
+    owner = TokenFactory(user=user, promoted=True)
+    statuses = in_parallel(
+        *[lambda: client_for(owner).post(LIST, {}, format="json").status_code] * 6
+    )
+    assert sorted(statuses) == [201, 201] + [409] * 4
+    assert Token.objects.filter(user=user).count() == 3

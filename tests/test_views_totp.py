@@ -12,7 +12,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from django_stepup import otp
-from django_stepup.models import MFAState, RecoveryCode, Token
+from django_stepup.models import AuditEvent, MFAState, RecoveryCode, Token
 from tests.factories import TokenFactory, TOTPDeviceFactory, UserFactory
 from tests.utils import authenticated
 
@@ -191,15 +191,15 @@ class TestCreateFactor:
 
 class TestDeleteFactor:
     def test_promoted_token_deletes_the_last_factor_disabling_mfa(
-        self, api_client, factor, promoted
+        self, api_client, factor, promoted, django_capture_on_commit_callbacks
     ):
         user = factor.user
         other_login = TokenFactory(user=user, login=True)
         other_promoted = TokenFactory(user=user, promoted=True)
         api_token = TokenFactory(user=user)
         otp.generate_recovery_codes(user)
-        mail.outbox.clear()
-        response = client_for(api_client, promoted).delete(f"{FACTORS}{factor.pk}/")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(api_client, promoted).delete(f"{FACTORS}{factor.pk}/")
         assert response.status_code == 204
         assert not TOTPDevice.objects.filter(pk=factor.pk).exists()
         assert MFAState.objects.get(user=user).enabled is False
@@ -280,10 +280,13 @@ class TestVerifyFactor:
         verify(client, factor.pk, totp_code(factor))
         assert client.get("/guarded/mfa/").status_code == 200
 
-    def test_first_verify_activates_a_pending_factor(self, api_client, user, totp_code):
+    def test_first_verify_activates_a_pending_factor(
+        self, api_client, user, totp_code, django_capture_on_commit_callbacks
+    ):
         pending = TOTPDeviceFactory(user=user, pending=True)
         token = TokenFactory(user=user, login=True)
-        response = verify(client_for(api_client, token), pending.pk, totp_code(pending))
+        with django_capture_on_commit_callbacks(execute=True):
+            response = verify(client_for(api_client, token), pending.pk, totp_code(pending))
         assert response.status_code == 200
         assert response.json()["mfa"] is True
         assert reload(pending).confirmed is True
@@ -524,9 +527,10 @@ class TestMFAVerify:
 
 class TestRecoveryCodes:
     def test_promoted_token_gets_ten_codes_once_stored_as_digests(
-        self, api_client, factor, promoted
+        self, api_client, factor, promoted, django_capture_on_commit_callbacks
     ):
-        response = client_for(api_client, promoted).post(RECOVERY_CODES)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(api_client, promoted).post(RECOVERY_CODES)
         assert response.status_code == 201
         assert response["Cache-Control"] == "no-store"
         codes = response.json()["codes"]
@@ -581,3 +585,4 @@ def test_failures_count_even_with_atomic_requests(transactional_db, api_client, 
         connection.settings_dict["ATOMIC_REQUESTS"] = False
     assert response.status_code == 400
     assert failure_count(factor.user) == 1
+    assert list(AuditEvent.objects.values_list("event", flat=True)) == ["step_up_failed"]

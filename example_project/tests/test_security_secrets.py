@@ -479,16 +479,18 @@ def test_K05_security_headers(world, settings):
 # -- L: notifications ----------------------------------------------------------------------
 
 
-def test_L03_signals_fire_once_per_event(world):
+def test_L03_signals_fire_once_per_event(world, django_capture_on_commit_callbacks):
     events = {
         name: catch(getattr(signals, name))
         for name in ("factor_activated", "factor_removed", "token_created")
     }
-    created = world.Lc0.post(TOKENS, {"name": "ci"})
-    factor = world.Lc0.post(f"{API}/auth/totp/", {"name": "phone"}).json()
-    device = TOTPDevice.objects.get(pk=factor["id"])
-    world.Lc0.post(f"{API}/auth/totp/{device.pk}/verify/", {"code": code(device)})
-    assert world.Lc0.delete(f"{API}/auth/totp/{device.pk}/").status_code == 204
+    # Mails go out on commit: run the callbacks the requests registered.
+    with django_capture_on_commit_callbacks(execute=True):
+        created = world.Lc0.post(TOKENS, {"name": "ci"})
+        factor = world.Lc0.post(f"{API}/auth/totp/", {"name": "phone"}).json()
+        device = TOTPDevice.objects.get(pk=factor["id"])
+        world.Lc0.post(f"{API}/auth/totp/{device.pk}/verify/", {"code": code(device)})
+        assert world.Lc0.delete(f"{API}/auth/totp/{device.pk}/").status_code == 204
     assert [str(e["token"].pk) for e in events["token_created"]] == [created.json()["id"]]
     assert [e["factor"].pk for e in events["factor_activated"]] == [device.pk]
     assert [(e["user"], e["mfa_enabled"]) for e in events["factor_removed"]] == [

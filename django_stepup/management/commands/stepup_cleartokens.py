@@ -26,5 +26,7 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"{pks.count()} expired token(s) would be deleted.")
             return
-        count, _deleted = pks.delete()
+        # delete() counts the cascaded policy rows too: report the tokens only.
+        _total, per_model = pks.delete()
+        count = per_model.get(Token._meta.label, 0)
         self.stdout.write(f"Deleted {count} expired token(s).")
