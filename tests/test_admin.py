@@ -759,6 +759,8 @@ def test_the_change_page_says_mfa_and_expiry_in_words(admin_client, traits, mfa,
     shown = readonly_contents(admin_client.get(f"{CHANGELIST}{token.pk}/change/"))
     assert shown["mfa_status"] == mfa(token)
     assert shown["expiry"] == expiry(token)
+
+
 # -- the admin writes through the same services as the API ----------------------------------
 
 
