@@ -72,17 +72,22 @@ class RecentMFA(BasePermission):
 
     ``max_age`` comes from, in order: :meth:`with_max_age`, the view's
     ``recent_mfa_max_age`` attribute (seconds or timedelta), the
-    ``RECENT_MFA_MAX_AGE`` setting.
+    ``RECENT_MFA_MAX_AGE`` setting. ``0`` is honoured, not taken as unset: only a
+    promotion at this very instant passes, so every request is challenged.
     """
 
     max_age = None
 
     @classmethod
     def with_max_age(cls, seconds):
+        if seconds < 0:
+            raise ValueError("RecentMFA.with_max_age() needs a max_age of 0 seconds or more.")
         return type(f"RecentMFA{int(seconds)}", (cls,), {"max_age": timedelta(seconds=seconds)})
 
     def get_max_age(self, view):
-        max_age = self.max_age or getattr(view, "recent_mfa_max_age", None)
+        max_age = self.max_age
+        if max_age is None:
+            max_age = getattr(view, "recent_mfa_max_age", None)
         if max_age is None:
             max_age = stepup_settings.RECENT_MFA_MAX_AGE
         if not isinstance(max_age, timedelta):

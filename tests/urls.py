@@ -19,6 +19,8 @@ urlpatterns = [
     path("guarded/mfa/", views.MFAView.as_view()),
     path("guarded/recent/", views.RecentMFAView.as_view()),
     path("guarded/recent-default/", views.RecentMFADefaultView.as_view()),
+    path("guarded/recent-zero/", views.RecentMFAZeroView.as_view()),
+    path("guarded/recent-zero-attribute/", views.RecentMFAZeroAttributeView.as_view()),
     path("guarded/recent-attribute/", views.RecentMFAViewAttribute.as_view()),
     path("guarded/login-token/", views.LoginTokenView.as_view()),
     path("guarded/api-token/", views.APITokenView.as_view()),

@@ -42,6 +42,15 @@ class RecentMFAView(GuardedView):
     permission_classes = [IsAuthenticated, RecentMFA.with_max_age(300)]
 
 
+class RecentMFAZeroView(GuardedView):
+    permission_classes = [IsAuthenticated, RecentMFA.with_max_age(0)]
+
+
+class RecentMFAZeroAttributeView(GuardedView):
+    permission_classes = [IsAuthenticated, RecentMFA]
+    recent_mfa_max_age = 0
+
+
 class RecentMFADefaultView(GuardedView):
     permission_classes = [IsAuthenticated, RecentMFA]
 
