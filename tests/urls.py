@@ -8,6 +8,14 @@ router = SimpleRouter()
 router.register("records", views.RecordViewSet, basename="record")
 router.register("writable-records", views.WritableRecordViewSet, basename="writable-record")
 router.register("private-records", views.PrivateRecordViewSet, basename="private-record")
+router.register("override-records", views.HostOverridesRecordViewSet, basename="override-record")
+router.register(
+    "override-private-records",
+    views.HostOverridesPrivateRecordViewSet,
+    basename="override-private-record",
+)
+router.register("label-records", views.LabelRecordViewSet, basename="label-record")
+router.register("manual-records", views.ManualRecordViewSet, basename="manual-record")
 router.register("zones", views.ZoneViewSet, basename="zone")
 
 urlpatterns = [
