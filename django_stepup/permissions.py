@@ -284,7 +284,7 @@ class PolicyScopedMixin:
 
     def check_object_permissions(self, request, obj):
         super().check_object_permissions(request, obj)
-        self.check_policy_object(obj)
+        self.check_policy_object(obj, request_action(request))
 
     def filter_queryset(self, queryset):
         from .filters import TokenPolicyFilter

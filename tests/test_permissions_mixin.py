@@ -268,6 +268,28 @@ def test_a_token_restricted_in_another_scope_can_not_write_here(alice, www_a):
     assert response.status_code == 403
 
 
+# -- many=True serializers --------------------------------------------------------------
+
+
+def test_a_list_create_checks_every_item_and_writes_nothing_on_denial(restricted, zone):
+    client = client_for(restricted)
+    www = {"zone": "a.example", "subname": "www", "type": "A"}
+    response = client.post("/list-records/", [www, {**www, "subname": "mail"}], format="json")
+    assert response.status_code == 403
+    assert not Record.objects.exists()
+    assert client.post("/list-records/", [www], format="json").status_code == 201
+    assert Record.objects.count() == 1
+
+
+def test_a_list_update_is_refused_as_unpairable(restricted, www_a):
+    """A many=True update can't tell which new values belong to which object: the mixin
+    refuses to save it rather than check only half."""
+    client = client_for(restricted)
+    with pytest.raises(ImproperlyConfigured, match="check_policy_object"):
+        client.patch("/list-records/retype/", [{"type": "MX"}], format="json")
+    assert stored(www_a) == ("a.example", "www", "A")
+
+
 # -- a dimension the stored object does not carry -----------------------------------------
 
 

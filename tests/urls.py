@@ -14,6 +14,7 @@ router.register(
     views.HostOverridesPrivateRecordViewSet,
     basename="override-private-record",
 )
+router.register("list-records", views.ListRecordViewSet, basename="list-record")
 router.register("label-records", views.LabelRecordViewSet, basename="label-record")
 router.register("manual-records", views.ManualRecordViewSet, basename="manual-record")
 router.register("zones", views.ZoneViewSet, basename="zone")

@@ -1,6 +1,7 @@
 import copy
 
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -131,6 +132,32 @@ class HostOverridesPrivateRecordViewSet(HostOverridesRecordViewSet):
     """The same overrides on a scope restricting reads: lists are still narrowed."""
 
     policy_scope = "private_records"
+
+
+class ListRecordViewSet(RecordViewSet):
+    """Writes lists of records through ``many=True`` serializers."""
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data, many=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data, status=201)
+
+    class TypeSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Record
+            fields = ["type"]
+
+    def get_serializer_class(self):
+        return self.TypeSerializer if self.action == "retype" else super().get_serializer_class()
+
+    @action(detail=False, methods=["patch"])
+    def retype(self, request):
+        records = self.filter_queryset(self.get_queryset())
+        serializer = self.get_serializer(records, data=request.data, many=True, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
 
 
 class LabelRecordSerializer(RecordSerializer):
