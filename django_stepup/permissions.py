@@ -7,8 +7,12 @@ denied by every class here: no token is never an API token. ``mfa`` is
 tri-state, so every check compares with ``None`` explicitly.
 """
 
+import copy
 from datetime import timedelta
+from types import SimpleNamespace
 
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import PermissionDenied
@@ -138,8 +142,6 @@ class HasTokenPermission(BasePermission):
 
 
 def _view_scope(view):
-    from django.core.exceptions import ImproperlyConfigured
-
     from .policies import get_scope
 
     name = getattr(view, "policy_scope", None)
@@ -245,8 +247,6 @@ class PolicyScopedMixin:
 
     def get_policy_scope(self):
         """The declared scope named by ``policy_scope``; ``ImproperlyConfigured`` if none."""
-        from django.core.exceptions import ImproperlyConfigured
-
         scope = _view_scope(self)
         if scope is None:
             raise ImproperlyConfigured(
@@ -264,7 +264,12 @@ class PolicyScopedMixin:
         return self.get_policy_scope().values_of(obj)
 
     def check_policy_object(self, obj, action=None, data=None):
-        """Raise 403 unless the token may do ``action`` (default: from the method) on ``obj``."""
+        """Raise 403 unless the token may do ``action`` on ``obj``.
+
+        ``action``: ``READ`` or ``WRITE`` from :mod:`django_stepup.policies`; by default
+        the request's (safe methods read). ``data`` is passed on to
+        :meth:`get_policy_values`.
+        """
         from .policies import token_allows
 
         scope = self.get_policy_scope()
@@ -309,7 +314,6 @@ class PolicyScopedMixin:
         return serializer
 
     def _check_policy_save(self, serializer, save_kwargs):
-        from django.core.exceptions import ImproperlyConfigured
         from rest_framework.serializers import ListSerializer
 
         from .policies import WRITE
@@ -333,11 +337,6 @@ class PolicyScopedMixin:
 def _would_store(serializer, instance, data):
     """What saving ``data`` would store, unsaved: a copy of ``instance`` (left untouched)
     or a new instance of the serializer's model, with ``data``'s model fields applied."""
-    import copy
-    from types import SimpleNamespace
-
-    from django.db import models
-
     if instance is not None:
         obj = copy.copy(instance)
     else:
