@@ -151,8 +151,14 @@ class _DryRun(Exception):
 
 
 def _messages(detail):
-    """The messages of a DRF error detail (string, list or dict of lists), flattened."""
+    """The messages of a DRF error detail (string, list or dict of lists), flattened.
+
+    A coded error's body (``{"detail": ..., "code": ...}``, e.g. a ``Conflict``) is one
+    message: its code is for API clients, not a line to show.
+    """
     if isinstance(detail, dict):
+        if detail.keys() == {"detail", "code"}:
+            return _messages(detail["detail"])
         return [message for value in detail.values() for message in _messages(value)]
     if isinstance(detail, list):
         return [message for value in detail for message in _messages(value)]

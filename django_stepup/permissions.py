@@ -7,8 +7,12 @@ denied by every class here: no token is never an API token. ``mfa`` is
 tri-state, so every check compares with ``None`` explicitly.
 """
 
+import copy
 from datetime import timedelta
+from types import SimpleNamespace
 
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import PermissionDenied
@@ -72,17 +76,22 @@ class RecentMFA(BasePermission):
 
     ``max_age`` comes from, in order: :meth:`with_max_age`, the view's
     ``recent_mfa_max_age`` attribute (seconds or timedelta), the
-    ``RECENT_MFA_MAX_AGE`` setting.
+    ``RECENT_MFA_MAX_AGE`` setting. ``0`` is honoured, not taken as unset: only a
+    promotion at this very instant passes, so every request is challenged.
     """
 
     max_age = None
 
     @classmethod
     def with_max_age(cls, seconds):
+        if seconds < 0:
+            raise ValueError("RecentMFA.with_max_age() needs a max_age of 0 seconds or more.")
         return type(f"RecentMFA{int(seconds)}", (cls,), {"max_age": timedelta(seconds=seconds)})
 
     def get_max_age(self, view):
-        max_age = self.max_age or getattr(view, "recent_mfa_max_age", None)
+        max_age = self.max_age
+        if max_age is None:
+            max_age = getattr(view, "recent_mfa_max_age", None)
         if max_age is None:
             max_age = stepup_settings.RECENT_MFA_MAX_AGE
         if not isinstance(max_age, timedelta):
@@ -133,8 +142,6 @@ class HasTokenPermission(BasePermission):
 
 
 def _view_scope(view):
-    from django.core.exceptions import ImproperlyConfigured
-
     from .policies import get_scope
 
     name = getattr(view, "policy_scope", None)
@@ -181,9 +188,10 @@ def request_action(request):
 def check_policy(request, scope_name, obj_or_values, action=None):
     """Raise 403 unless the token's policies allow ``action`` (default: from the method).
 
-    For creates, where there is no object yet: pass an unsaved instance or a dict of
-    dimension values in stored form (e.g. ``{"domain": domain.pk, "subname": "www",
-    "type": "A"}``).
+    For writes outside a :class:`PolicyScopedMixin` viewset's serializers: pass an object
+    (an unsaved instance for what does not exist yet) or a dict of dimension values in
+    stored form (e.g. ``{"domain": domain.pk, "subname": "www", "type": "A"}``). Check the
+    old and the new values of an update.
     """
     from .policies import get_scope, token_allows
 
@@ -191,6 +199,156 @@ def check_policy(request, scope_name, obj_or_values, action=None):
     values = obj_or_values if isinstance(obj_or_values, dict) else scope.values_of(obj_or_values)
     if not token_allows(request.auth, scope, values, action or request_action(request)):
         raise PermissionDenied(INSUFFICIENT_TOKEN_PERMISSIONS)
+
+
+class PolicyScopedMixin:
+    """Enforces the token's policies in ``policy_scope`` on every action of a viewset.
+
+    Put it first in the bases and name the scope; nothing else is needed::
+
+        class RecordViewSet(PolicyScopedMixin, viewsets.ModelViewSet):
+            policy_scope = "rrsets"
+
+    - list (and every lookup): the queryset is narrowed in SQL as
+      :class:`~django_stepup.filters.TokenPolicyFilter` does (``restrict_reads``,
+      ``policy_filter_action``), unless ``filter_backends`` already lists it;
+    - every object :meth:`get_object` returns (retrieve, the old values of an update,
+      destroy): :class:`TokenPolicyPermission`'s object check;
+    - every ``save()`` of a serializer from :meth:`get_serializer`, before anything is
+      written: the instance's old values and the new values, read from the object the
+      save would store (the instance, or a new model instance, with the validated data
+      and the keyword arguments of ``save()`` applied). So an update can't move an
+      object out of scope, and a host's ``perform_create``/``perform_update`` is checked
+      whatever it does, as long as it saves through the serializer.
+
+    A denial is ``403 {"detail": "Insufficient token permissions."}``. The checks run
+    from :meth:`check_permissions`, :meth:`check_object_permissions`,
+    :meth:`filter_queryset` and :meth:`get_serializer`: a host overriding one of those
+    must call ``super()``. Writes that bypass the serializer (bulk ORM writes) call
+    :meth:`check_policy_object` for each object, e.g. an unsaved instance.
+
+    Dimensions are read as the scope declares them (``Dimension(attribute=...)``), which
+    the SQL filter uses too; override :meth:`get_policy_values` for a value an object
+    does not carry.
+    """
+
+    policy_scope = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        from rest_framework.views import APIView
+
+        mro = cls.__mro__
+        if APIView in mro and mro.index(APIView) < mro.index(PolicyScopedMixin):
+            raise TypeError(
+                f"{cls.__name__}: list PolicyScopedMixin before the view class in its bases, "
+                "or the view's methods hide its checks."
+            )
+
+    def get_policy_scope(self):
+        """The declared scope named by ``policy_scope``; ``ImproperlyConfigured`` if none."""
+        scope = _view_scope(self)
+        if scope is None:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} uses PolicyScopedMixin but declares no policy_scope."
+            )
+        return scope
+
+    def get_policy_values(self, obj, data=None):
+        """The dimension values of ``obj`` in stored form, for the object checks.
+
+        ``obj`` is a stored object, or on a write the unsaved object the write would
+        store; ``data`` is then the validated data merged with ``save()``'s keyword
+        arguments (None otherwise). The default reads the scope's dimensions from ``obj``.
+        """
+        return self.get_policy_scope().values_of(obj)
+
+    def check_policy_object(self, obj, action=None, data=None):
+        """Raise 403 unless the token may do ``action`` on ``obj``.
+
+        ``action``: ``READ`` or ``WRITE`` from :mod:`django_stepup.policies`; by default
+        the request's (safe methods read). ``data`` is passed on to
+        :meth:`get_policy_values`.
+        """
+        from .policies import token_allows
+
+        scope = self.get_policy_scope()
+        token = self.request.auth
+        allowed = _token_mfa(self.request) is not _NO_TOKEN and token_allows(
+            token, scope, self.get_policy_values(obj, data), action or request_action(self.request)
+        )
+        if not allowed:
+            raise PermissionDenied(INSUFFICIENT_TOKEN_PERMISSIONS)
+
+    def check_permissions(self, request):
+        super().check_permissions(request)
+        self.get_policy_scope()
+        permission = TokenPolicyPermission()
+        if not permission.has_permission(request, self):
+            self.permission_denied(request, message=permission.message)
+
+    def check_object_permissions(self, request, obj):
+        super().check_object_permissions(request, obj)
+        self.check_policy_object(obj, request_action(request))
+
+    def filter_queryset(self, queryset):
+        from .filters import TokenPolicyFilter
+
+        queryset = super().filter_queryset(queryset)
+        if not any(
+            isinstance(backend, type) and issubclass(backend, TokenPolicyFilter)
+            for backend in self.filter_backends
+        ):
+            queryset = TokenPolicyFilter().filter_queryset(self.request, queryset, self)
+        return queryset
+
+    def get_serializer(self, *args, **kwargs):
+        serializer = super().get_serializer(*args, **kwargs)
+        save = serializer.save
+
+        def checked_save(**save_kwargs):
+            self._check_policy_save(serializer, save_kwargs)
+            return save(**save_kwargs)
+
+        serializer.save = checked_save
+        return serializer
+
+    def _check_policy_save(self, serializer, save_kwargs):
+        from rest_framework.serializers import ListSerializer
+
+        from .policies import WRITE
+
+        if isinstance(serializer, ListSerializer):
+            if serializer.instance is not None:
+                raise ImproperlyConfigured(
+                    f"{type(self).__name__}: PolicyScopedMixin can't pair the objects of a "
+                    "list update with their new values; call check_policy_object() for each."
+                )
+            for item in serializer.validated_data:
+                data = {**item, **save_kwargs}
+                self.check_policy_object(_would_store(serializer.child, None, data), WRITE, data)
+            return
+        data = {**serializer.validated_data, **save_kwargs}
+        if serializer.instance is not None:
+            self.check_policy_object(serializer.instance, WRITE)
+        self.check_policy_object(_would_store(serializer, serializer.instance, data), WRITE, data)
+
+
+def _would_store(serializer, instance, data):
+    """What saving ``data`` would store, unsaved: a copy of ``instance`` (left untouched)
+    or a new instance of the serializer's model, with ``data``'s model fields applied."""
+    if instance is not None:
+        obj = copy.copy(instance)
+    else:
+        model = getattr(getattr(serializer, "Meta", None), "model", None)
+        obj = model() if model is not None else SimpleNamespace()
+    if isinstance(obj, models.Model):
+        fields = obj._meta.concrete_fields
+        names = {field.name for field in fields} | {field.attname for field in fields}
+        data = {name: value for name, value in data.items() if name in names}
+    for name, value in data.items():
+        setattr(obj, name, value)
+    return obj
 
 
 def check_token_grant(acting_token, requested_flags, target=None):

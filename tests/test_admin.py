@@ -367,6 +367,17 @@ def test_invalid_policies_show_an_error_and_store_nothing(admin_client, rows, me
     assert token.name == "before"
 
 
+def test_a_duplicate_policy_shows_only_the_message(admin_client):
+    token = TokenFactory()
+    response = admin_client.post(
+        change_url(token), change_data({"rrsets": [row(add="on"), row(add="on")]})
+    )
+    assert response.status_code == 200
+    assert inline_errors(response) == ["This token already has a policy for this combination."]
+    assert "<li>conflict</li>" not in response.content.decode()
+    assert stored(token) == []
+
+
 def test_the_default_cannot_go_before_the_specific_policies(admin_client):
     token = TokenFactory()
     zone = ZoneFactory(owner=token.user)

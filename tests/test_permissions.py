@@ -5,6 +5,7 @@ import time_machine
 from django.utils import timezone
 
 from django_stepup.models import MFAState, Token
+from django_stepup.permissions import RecentMFA
 from tests.factories import TokenFactory, UserFactory
 from tests.utils import authenticated
 
@@ -112,6 +113,19 @@ class TestRecentMFA:
         token = TokenFactory(user=mfa_user, promoted=True)
         with time_machine.travel(token.mfa_at + timedelta(seconds=61)):
             assert_challenge(get(api_client, token, "/guarded/recent-attribute/"), max_age=60)
+
+    @pytest.mark.parametrize("url", ["/guarded/recent-zero/", "/guarded/recent-zero-attribute/"])
+    def test_max_age_zero_challenges_any_earlier_promotion(self, api_client, mfa_user, url):
+        """0 is not "unset" (the default 5 minutes): a promotion a second old is stale."""
+        token = TokenFactory(user=mfa_user, promoted=True)
+        with time_machine.travel(token.mfa_at + timedelta(seconds=1)):
+            assert_challenge(get(api_client, token, url), max_age=0)
+        with time_machine.travel(token.mfa_at, tick=False):
+            assert get(api_client, token, url).status_code == 200
+
+    def test_a_negative_max_age_is_a_programming_error(self):
+        with pytest.raises(ValueError, match="0 seconds or more"):
+            RecentMFA.with_max_age(-1)
 
     def test_api_tokens_and_users_without_mfa_pass(self, api_client, mfa_user, user):
         assert get(api_client, TokenFactory(user=mfa_user), "/guarded/recent/").status_code == 200

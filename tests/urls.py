@@ -9,6 +9,15 @@ router = SimpleRouter()
 router.register("records", views.RecordViewSet, basename="record")
 router.register("writable-records", views.WritableRecordViewSet, basename="writable-record")
 router.register("private-records", views.PrivateRecordViewSet, basename="private-record")
+router.register("override-records", views.HostOverridesRecordViewSet, basename="override-record")
+router.register(
+    "override-private-records",
+    views.HostOverridesPrivateRecordViewSet,
+    basename="override-private-record",
+)
+router.register("list-records", views.ListRecordViewSet, basename="list-record")
+router.register("label-records", views.LabelRecordViewSet, basename="label-record")
+router.register("manual-records", views.ManualRecordViewSet, basename="manual-record")
 router.register("zones", views.ZoneViewSet, basename="zone")
 
 urlpatterns = [
@@ -22,6 +31,8 @@ urlpatterns = [
     path("guarded/mfa/", views.MFAView.as_view()),
     path("guarded/recent/", views.RecentMFAView.as_view()),
     path("guarded/recent-default/", views.RecentMFADefaultView.as_view()),
+    path("guarded/recent-zero/", views.RecentMFAZeroView.as_view()),
+    path("guarded/recent-zero-attribute/", views.RecentMFAZeroAttributeView.as_view()),
     path("guarded/recent-attribute/", views.RecentMFAViewAttribute.as_view()),
     path("guarded/login-token/", views.LoginTokenView.as_view()),
     path("guarded/api-token/", views.APITokenView.as_view()),

@@ -19,12 +19,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from django_stepup.permissions import check_policy
 from django_stepup.policies import WRITE
 
 from . import validators as dns
 from .models import Domain, RRset
-from .policies import rrsets as rrsets_scope
 from .serializers import DUPLICATE_RRSET, BulkRRsetSerializer
 
 NOT_NULL = "This field may not be null."
@@ -153,15 +151,12 @@ def validate_elements(domain, items, method):
     return elements
 
 
-def check_policies(request, domain, elements):
-    """Every element needs write permission; the token's policies are loaded once."""
+def check_policies(view, domain, elements):
+    """Every element needs write permission on the RRset it names (``view`` is the
+    policy-scoped RRset view); the token's policies are loaded once."""
     for element in elements:
-        check_policy(
-            request,
-            rrsets_scope.name,
-            {"domain": domain.pk, "subname": element.subname, "type": element.type},
-            WRITE,
-        )
+        named = RRset(domain=domain, subname=element.subname, type=element.type)
+        view.check_policy_object(named, WRITE)
 
 
 def write_elements(domain, elements):

@@ -8,11 +8,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from django_stepup.filters import TokenPolicyFilter
 from django_stepup.permissions import (
     HasTokenPermission,
     MFARequiredIfEnabled,
-    TokenPolicyPermission,
+    PolicyScopedMixin,
     check_policy,
 )
 from django_stepup.policies import WRITE, get_scope
@@ -95,12 +94,16 @@ class DomainViewSet(
         domain.delete()
 
 
-class RRsetViewSet(viewsets.ModelViewSet):
-    """``domains/{name}/rrsets/`` and one RRset by subname and type, policy-checked."""
+class RRsetViewSet(PolicyScopedMixin, viewsets.ModelViewSet):
+    """``domains/{name}/rrsets/`` and one RRset by subname and type.
+
+    The mixin checks the token's policies on every RRset it reads or writes through
+    get_object() and the serializer; the bulk writes and the delete of a missing RRset
+    check the RRsets they name with check_policy_object().
+    """
 
     serializer_class = RRsetSerializer
-    permission_classes = [IsAuthenticated, MFARequiredIfEnabled, TokenPolicyPermission]
-    filter_backends = [TokenPolicyFilter]
+    permission_classes = [IsAuthenticated, MFARequiredIfEnabled]
     policy_scope = SCOPE
 
     def get_domain(self):
@@ -158,20 +161,13 @@ class RRsetViewSet(viewsets.ModelViewSet):
             name=url_value(self, "name"),
         )
         elements = bulk.validate_elements(self._domain, request.data, request.method)
-        bulk.check_policies(request, self._domain, elements)
+        bulk.check_policies(self, self._domain, elements)
         rrsets = bulk.write_elements(self._domain, elements)
         return Response(self.get_serializer(rrsets, many=True).data, status=success_status)
 
     @transaction.atomic
     def perform_create(self, serializer):
         domain = self.get_domain()
-        data = serializer.validated_data
-        check_policy(
-            self.request,
-            SCOPE,
-            {"domain": domain.pk, "subname": data["subname"], "type": data["type"]},
-            WRITE,
-        )
         now = timezone.now()
         try:
             with transaction.atomic():
@@ -201,13 +197,12 @@ class RRsetViewSet(viewsets.ModelViewSet):
         try:
             rrset = self.get_object()
         except Http404:
-            domain = self.get_domain()
-            values = {
-                "domain": domain.pk,
-                "subname": url_value(self, "subname", ""),
-                "type": url_value(self, "type"),
-            }
-            check_policy(request, SCOPE, values, WRITE)
+            missing = RRset(
+                domain=self.get_domain(),
+                subname=url_value(self, "subname", ""),
+                type=url_value(self, "type"),
+            )
+            self.check_policy_object(missing, WRITE)
             return Response(status=status.HTTP_204_NO_CONTENT)
         self.perform_destroy(rrset)
         return Response(status=status.HTTP_204_NO_CONTENT)

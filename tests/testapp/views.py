@@ -1,4 +1,7 @@
+import copy
+
 from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -10,6 +13,7 @@ from django_stepup.permissions import (
     IsAPIToken,
     IsLoginToken,
     MFARequiredIfEnabled,
+    PolicyScopedMixin,
     RecentMFA,
     TokenPolicyPermission,
     check_policy,
@@ -40,6 +44,15 @@ class MFAView(GuardedView):
 
 class RecentMFAView(GuardedView):
     permission_classes = [IsAuthenticated, RecentMFA.with_max_age(300)]
+
+
+class RecentMFAZeroView(GuardedView):
+    permission_classes = [IsAuthenticated, RecentMFA.with_max_age(0)]
+
+
+class RecentMFAZeroAttributeView(GuardedView):
+    permission_classes = [IsAuthenticated, RecentMFA]
+    recent_mfa_max_age = 0
 
 
 class RecentMFADefaultView(GuardedView):
@@ -82,12 +95,12 @@ class RecordSerializer(serializers.ModelSerializer):
         return fields
 
 
-class RecordViewSet(viewsets.ModelViewSet):
-    """Policy-governed like the example's RRsets: reads free, writes by policy."""
+class RecordViewSet(PolicyScopedMixin, viewsets.ModelViewSet):
+    """Policy-governed like the example's RRsets (reads free, writes by policy), by the
+    mixin alone: no policy permission class, filter backend or check of its own."""
 
     serializer_class = RecordSerializer
-    permission_classes = [IsAuthenticated, TokenPolicyPermission]
-    filter_backends = [TokenPolicyFilter]
+    permission_classes = [IsAuthenticated]
     policy_scope = "rrsets"
 
     def get_queryset(self):
@@ -97,8 +110,104 @@ class RecordViewSet(viewsets.ModelViewSet):
             .order_by("id")
         )
 
+
+class HostOverridesRecordViewSet(RecordViewSet):
+    """A host that overrides what the old pattern relied on: its own permissions without
+    the policy class, no filter backends, saves that check nothing and upper-case the type."""
+
+    filter_backends = []
+
+    def get_permissions(self):
+        return [IsAuthenticated()]
+
+    def perform_create(self, serializer):
+        serializer.save(type=serializer.validated_data["type"].upper())
+
+    def perform_update(self, serializer):
+        instance = serializer.instance
+        serializer.save(type=serializer.validated_data.get("type", instance.type).upper())
+
+
+class HostOverridesPrivateRecordViewSet(HostOverridesRecordViewSet):
+    """The same overrides on a scope restricting reads: lists are still narrowed."""
+
+    policy_scope = "private_records"
+
+
+class ListRecordViewSet(RecordViewSet):
+    """Writes lists of records through ``many=True`` serializers."""
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data, many=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data, status=201)
+
+    class TypeSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Record
+            fields = ["type"]
+
+    def get_serializer_class(self):
+        return self.TypeSerializer if self.action == "retype" else super().get_serializer_class()
+
+    @action(detail=False, methods=["patch"])
+    def retype(self, request):
+        records = self.filter_queryset(self.get_queryset())
+        serializer = self.get_serializer(records, data=request.data, many=True, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save()
+        return Response(serializer.data)
+
+
+class LabelRecordSerializer(RecordSerializer):
+    """Takes the subname as ``label``, which only create() turns into the model field."""
+
+    label = serializers.CharField(write_only=True, allow_blank=True)
+
+    class Meta(RecordSerializer.Meta):
+        fields = ["id", "zone", "label", "subname", "type"]
+        read_only_fields = ["subname"]
+
+    def create(self, validated_data):
+        validated_data["subname"] = validated_data.pop("label")
+        return super().create(validated_data)
+
+
+class LabelRecordViewSet(RecordViewSet):
+    """A dimension value the object to store does not carry: get_policy_values reads it."""
+
+    serializer_class = LabelRecordSerializer
+
+    def get_policy_values(self, obj, data=None):
+        values = super().get_policy_values(obj, data)
+        if data is not None and "label" in data:
+            values["subname"] = data["label"]
+        return values
+
+
+class ManualRecordViewSet(viewsets.ModelViewSet):
+    """The hand-built pattern: TokenPolicyPermission, TokenPolicyFilter and check_policy on
+    the old and the new values."""
+
+    serializer_class = RecordSerializer
+    permission_classes = [IsAuthenticated, TokenPolicyPermission]
+    filter_backends = [TokenPolicyFilter]
+    policy_scope = "rrsets"
+
+    def get_queryset(self):
+        return Record.objects.filter(zone__owner=self.request.user).order_by("id")
+
     def perform_create(self, serializer):
         check_policy(self.request, self.policy_scope, Record(**serializer.validated_data))
+        serializer.save()
+
+    def perform_update(self, serializer):
+        # The old values passed TokenPolicyPermission; check what the update would store.
+        moved = copy.copy(serializer.instance)
+        for name, value in serializer.validated_data.items():
+            setattr(moved, name, value)
+        check_policy(self.request, self.policy_scope, moved)
         serializer.save()
 
 
