@@ -16,6 +16,7 @@ class StepUpConfig(AppConfig):
         from .conf import reload_on_setting_changed
 
         checks.register(stepup_checks.check_settings, checks.Tags.security)
+        checks.register(stepup_checks.check_authentication_classes, checks.Tags.security)
         setting_changed.connect(reload_on_setting_changed, dispatch_uid="django_stepup_settings")
         setting_changed.connect(_lookup.clear, dispatch_uid="django_stepup_token_lookup")
         setting_changed.connect(policies.clear_scopes, dispatch_uid="django_stepup_policy_scopes")

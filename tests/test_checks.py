@@ -3,8 +3,10 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.test import override_settings
 
-from django_stepup.checks import check_settings
+from django_stepup.authentication import StepUpTokenAuthentication
+from django_stepup.checks import check_authentication_classes, check_settings
 
 
 def ids(settings_value, settings):
@@ -66,3 +68,42 @@ def test_check_is_registered(settings, db):
     settings.STEPUP = {"UNKNOWN": 1}
     with pytest.raises(SystemCheckError, match="django_stepup.E001"):
         call_command("check")
+
+
+def _check_ids(classes):
+    with override_settings(STEPUP={"AUTHENTICATION_CLASSES": classes}):
+        return [error.id for error in check_authentication_classes()]
+
+
+@pytest.mark.parametrize(
+    ("classes", "expected"),
+    [
+        ([], ["django_stepup.E020"]),
+        (["tests.testapp.authentication.Missing"], ["django_stepup.E021"]),
+        (["no_such_module.Authentication"], ["django_stepup.E021"]),
+        (["tests.testapp.authentication.NotStepUp"], ["django_stepup.E022"]),
+        (["rest_framework.authentication.TokenAuthentication"], ["django_stepup.E022"]),
+        (["tests.testapp.authentication.BadKeywordAuthentication"], ["django_stepup.E023"]),
+        (
+            [
+                "tests.testapp.authentication.BearerAuthentication",
+                "tests.testapp.authentication.ApiKeyAuthentication",
+            ],
+            [],
+        ),
+    ],
+)
+def test_the_system_check_validates_the_classes(classes, expected):
+    assert _check_ids(classes) == expected
+
+
+def test_the_system_check_passes_the_default():
+    with override_settings(STEPUP={}):
+        assert check_authentication_classes() == []
+
+
+def test_the_system_check_refuses_a_keyword_that_is_no_auth_scheme():
+    class Spaced(StepUpTokenAuthentication):
+        keyword = "My Token"
+
+    assert _check_ids([Spaced]) == ["django_stepup.E023"]
