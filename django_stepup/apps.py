@@ -11,8 +11,8 @@ class StepUpConfig(AppConfig):
         from django.core import checks
         from django.core.signals import setting_changed
 
+        from . import _lookup, policies
         from . import checks as stepup_checks
-        from . import policies
         from .conf import reload_on_setting_changed
 
         checks.register(stepup_checks.check_settings, checks.Tags.security)
@@ -22,7 +22,9 @@ class StepUpConfig(AppConfig):
             checks.Tags.admin,
             deploy=True,
         )
+        checks.register(stepup_checks.check_authentication_classes, checks.Tags.security)
         setting_changed.connect(reload_on_setting_changed, dispatch_uid="django_stepup_settings")
+        setting_changed.connect(_lookup.clear, dispatch_uid="django_stepup_token_lookup")
         setting_changed.connect(policies.clear_scopes, dispatch_uid="django_stepup_policy_scopes")
         self.connect_receivers()
         # Load the declared scopes now so that their receivers (e.g. deleting the policies

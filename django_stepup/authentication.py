@@ -1,7 +1,7 @@
 """DRF authentication with step-up tokens.
 
 DRF imports this module by dotted path while settings load, so models are
-imported inside the methods that use them.
+imported inside the methods that use them (see :meth:`StepUpTokenAuthentication.get_model`).
 """
 
 from django.utils import timezone
@@ -13,18 +13,51 @@ from . import tokens
 from .conf import stepup_settings
 from .subnets import address_allowed
 
-KEYWORDS = (b"token", b"bearer")
 INVALID_TOKEN = _("Invalid token.")
 
 
 class StepUpTokenAuthentication(BaseAuthentication):
-    """``Authorization: Token <secret>`` (or ``Bearer``); every failure is the same 401."""
+    """``Authorization: Token <secret>`` (or ``Bearer``); every failure is the same 401.
+
+    Extension points, as in DRF's ``TokenAuthentication``:
+
+    ``keyword``
+        The scheme named in ``WWW-Authenticate`` challenges.
+    ``keywords``
+        The schemes accepted in the ``Authorization`` header, case-insensitively. A
+        subclass that sets ``keyword`` alone accepts that keyword only.
+    ``model`` / :meth:`get_model`
+        The token model, :class:`django_stepup.models.Token` by default.
+    :meth:`authenticate_credentials`
+        Turns a parsed secret into ``(user, token)``.
+
+    The app's own views use the classes of ``STEPUP["AUTHENTICATION_CLASSES"]``, so a
+    subclass configured there is honoured everywhere.
+    """
 
     keyword = "Token"
+    keywords = ("Token", "Bearer")
+    model = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "keyword" in cls.__dict__ and "keywords" not in cls.__dict__:
+            cls.keywords = (cls.keyword,)
+
+    def get_model(self):
+        if self.model is not None:
+            return self.model
+        from .models import Token
+
+        return Token
+
+    def get_keywords(self):
+        """The accepted schemes as lower-case bytes, to compare with the header's."""
+        return {keyword.lower().encode("ascii") for keyword in self.keywords}
 
     def authenticate(self, request):
         parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() not in KEYWORDS:
+        if not parts or parts[0].lower() not in self.get_keywords():
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(INVALID_TOKEN)
@@ -37,11 +70,10 @@ class StepUpTokenAuthentication(BaseAuthentication):
         return self.authenticate_credentials(secret, request)
 
     def authenticate_credentials(self, secret, request):
-        from .models import Token
-
+        model = self.get_model()
         try:
-            token = Token.objects.get_for_authentication(tokens.digest(secret))
-        except Token.DoesNotExist:
+            token = model.objects.get_for_authentication(tokens.digest(secret))
+        except model.DoesNotExist:
             raise exceptions.AuthenticationFailed(INVALID_TOKEN) from None
         now = timezone.now()
         if (
@@ -57,15 +89,34 @@ class StepUpTokenAuthentication(BaseAuthentication):
         """Record use at most once per ``LAST_USED_INTERVAL``, as one conditional UPDATE."""
         from django.db.models import Q
 
-        from .models import Token
-
         threshold = now - stepup_settings.LAST_USED_INTERVAL
         if token.last_used is not None and token.last_used > threshold:
             return
-        Token.objects.filter(
+        self.get_model().objects.filter(
             Q(last_used__isnull=True) | Q(last_used__lte=threshold), pk=token.pk
         ).update(last_used=now)
         token.last_used = now
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+def configured_authentication_classes():
+    """The classes of ``STEPUP["AUTHENTICATION_CLASSES"]`` (dotted paths imported on first use)."""
+    return stepup_settings.authentication_classes
+
+
+class ConfiguredAuthenticationClasses:
+    """A view attribute that reads ``STEPUP["AUTHENTICATION_CLASSES"]`` at each access.
+
+    ``authentication_classes = ConfiguredAuthenticationClasses()`` on a view class: DRF
+    instantiates the configured classes per request; a subclass may still assign a list.
+    """
+
+    def __get__(self, instance, owner=None):
+        return list(configured_authentication_classes())
+
+
+def challenge_scheme():
+    """The scheme of the app's ``WWW-Authenticate`` challenges: the first configured class's."""
+    return configured_authentication_classes()[0].keyword

@@ -6,6 +6,7 @@ from importlib import import_module
 
 from django.conf import settings
 from django.core.checks import Error, Warning
+from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, stepup_settings
 from .throttling import parse_rate
@@ -21,6 +22,10 @@ E007_NOT_A_DICT = "django_stepup.E007"
 E008_BAD_RATE = "django_stepup.E008"
 E009_UNKNOWN_CACHE = "django_stepup.E009"
 W001_LOCAL_THROTTLE_CACHE = "django_stepup.W001"
+E020_NO_AUTHENTICATION_CLASS = "django_stepup.E020"
+E021_UNIMPORTABLE_AUTHENTICATION_CLASS = "django_stepup.E021"
+E022_NOT_A_STEPUP_AUTHENTICATION = "django_stepup.E022"
+E023_BAD_AUTHENTICATION_KEYWORD = "django_stepup.E023"
 
 EXPECTED_TYPES = {
     key: (list, tuple) if isinstance(default, list) else type(default)
@@ -31,6 +36,8 @@ LOCAL_CACHE_BACKENDS = (
     "django.core.cache.backends.dummy.DummyCache",
 )
 MAX_VERIFY_FAILURE_LIMIT = 100
+# An RFC 9110 auth-scheme: a token of visible characters without delimiters.
+AUTH_SCHEME_PATTERN = r"[A-Za-z0-9!#$%&'*+.^_`|~-]+"
 
 
 def _type_name(expected):
@@ -203,3 +210,61 @@ def check_admin_second_factor(app_configs=None, **kwargs):
             id=W002_ADMIN_WITHOUT_SECOND_FACTOR,
         )
     ]
+
+
+def check_authentication_classes(app_configs=None, **kwargs):
+    """``STEPUP["AUTHENTICATION_CLASSES"]``: importable step-up authentication classes."""
+    user_settings = getattr(settings, "STEPUP", None) or {}
+    if not isinstance(user_settings, dict):
+        return []  # E007
+    paths = user_settings.get("AUTHENTICATION_CLASSES", DEFAULTS["AUTHENTICATION_CLASSES"])
+    if not isinstance(paths, (list, tuple)):
+        return []  # E002
+    if not paths:
+        return [
+            Error(
+                "STEPUP['AUTHENTICATION_CLASSES'] is empty: the app's views could "
+                "authenticate no one.",
+                id=E020_NO_AUTHENTICATION_CLASS,
+            )
+        ]
+    from .authentication import StepUpTokenAuthentication
+
+    errors = []
+    for path in paths:
+        try:
+            cls = import_string(path) if isinstance(path, str) else path
+        except ImportError as error:
+            errors.append(
+                Error(
+                    f"STEPUP['AUTHENTICATION_CLASSES'] names {path!r}, which cannot be "
+                    f"imported: {error}",
+                    id=E021_UNIMPORTABLE_AUTHENTICATION_CLASS,
+                )
+            )
+            continue
+        if not (isinstance(cls, type) and issubclass(cls, StepUpTokenAuthentication)):
+            errors.append(
+                Error(
+                    f"STEPUP['AUTHENTICATION_CLASSES'] has {path!r}, which is not a "
+                    "subclass of StepUpTokenAuthentication.",
+                    hint="The app's views need step-up tokens as request.auth.",
+                    id=E022_NOT_A_STEPUP_AUTHENTICATION,
+                )
+            )
+            continue
+        errors.extend(_check_keywords(path, cls))
+    return errors
+
+
+def _check_keywords(path, cls):
+    keywords = cls.keywords if isinstance(cls.keywords, (list, tuple)) else ()
+    if not all(isinstance(k, str) and re.fullmatch(AUTH_SCHEME_PATTERN, k) for k in keywords):
+        message = f"{path!r} has keywords {cls.keywords!r}: each must be an HTTP auth scheme."
+    elif not isinstance(cls.keyword, str) or cls.keyword.lower() not in {
+        k.lower() for k in keywords
+    }:
+        message = f"{path!r} has keyword {cls.keyword!r}, which its keywords do not accept."
+    else:
+        return []
+    return [Error(message, id=E023_BAD_AUTHENTICATION_KEYWORD)]

@@ -9,6 +9,7 @@ that imported :data:`stepup_settings` sees the new values.
 from datetime import timedelta
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 DEFAULTS = {
     # Secret format: "<TOKEN_PREFIX>_<random><checksum>".
@@ -48,6 +49,11 @@ DEFAULTS = {
     "AUDIT_LOG_MAX_AGE": timedelta(days=90),
     # StepUpAdminSite admits only staff verified by a second factor (off: staff without one, too).
     "ADMIN_REQUIRE_MFA": True,
+    # Authentication classes of the app's own views (dotted paths); the first one names
+    # the scheme of WWW-Authenticate challenges.
+    "AUTHENTICATION_CLASSES": ["django_stepup.authentication.StepUpTokenAuthentication"],
+    # Authenticate with the precompiled token SELECT (False: the plain ORM query).
+    "FAST_AUTHENTICATION_LOOKUP": True,
 }
 
 BUILTIN_PERMISSIONS = ("manage_tokens",)
@@ -73,6 +79,16 @@ class StepUpSettings:
         return BUILTIN_PERMISSIONS + tuple(
             name for name in self.TOKEN_PERMISSIONS if name not in BUILTIN_PERMISSIONS
         )
+
+    @property
+    def authentication_classes(self):
+        """``AUTHENTICATION_CLASSES`` imported (a list of classes), memoised like the keys."""
+        if "_authentication_classes" not in self.__dict__:
+            self.__dict__["_authentication_classes"] = [
+                import_string(path) if isinstance(path, str) else path
+                for path in self.AUTHENTICATION_CLASSES
+            ]
+        return self.__dict__["_authentication_classes"]
 
     def reload(self):
         self.__dict__.clear()

@@ -2,6 +2,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, ErrorDetail
 
+from .authentication import challenge_scheme
+
 INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
 
 
@@ -26,13 +28,15 @@ class StepUpRequired(APIException):
     """A denial that a second factor would cure: 401 with an RFC 9470 challenge.
 
     DRF's default exception handler copies ``auth_header`` into
-    ``WWW-Authenticate``, so host projects need no custom handler.
+    ``WWW-Authenticate``, so host projects need no custom handler. The challenge's
+    scheme is ``scheme`` if a subclass sets it, else the ``keyword`` of the first class
+    in ``STEPUP["AUTHENTICATION_CLASSES"]`` (``Token`` by default).
     """
 
     status_code = status.HTTP_401_UNAUTHORIZED
     default_detail = _("This action needs a login token promoted by a second factor.")
     default_code = "mfa_required"
-    scheme = "Token"
+    scheme = None
 
     def __init__(self, detail=None, max_age=None):
         message = str(detail or self.default_detail)
@@ -43,7 +47,7 @@ class StepUpRequired(APIException):
         }
         description = message.replace("\\", "\\\\").replace('"', '\\"')
         self.auth_header = (
-            f'{self.scheme} error="{INSUFFICIENT_USER_AUTHENTICATION}", '
+            f'{self.scheme or challenge_scheme()} error="{INSUFFICIENT_USER_AUTHENTICATION}", '
             f'error_description="{description}"'
         )
         if max_age is not None:

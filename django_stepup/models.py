@@ -2,14 +2,13 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connections, models
+from django.db import models
 from django.db.models import ExpressionWrapper, F, Q
 from django.db.models.functions import Coalesce
-from django.db.models.query import get_related_populators
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import tokens
+from . import _lookup, tokens
 from .subnets import DEFAULT_SUBNETS
 
 
@@ -49,55 +48,7 @@ class TokenQuerySet(models.QuerySet):
         return self.filter(mfa__isnull=True)
 
 
-class AuthenticationLookup:
-    """The authentication SELECT (token, user, MFA state), compiled once per database.
-
-    Compiling this three-table query through the ORM costs several times more than
-    running it. Its SQL and the plan that turns a row into the three instances never
-    change, so they are built once per database alias and reused. This leans on the
-    query compiler (``klass_info``, converters, related populators), which is not
-    public API: :meth:`TokenManager.get_for_authentication` falls back to the plain
-    ORM query if building it fails, and a test compares both results field by field.
-    """
-
-    related = ("user", "user__stepup_mfa_state")
-
-    def __init__(self, manager, using):
-        queryset = manager.select_related(*self.related).filter(digest="")
-        compiler = queryset.query.get_compiler(using=using)
-        self.sql, params = compiler.as_sql()
-        if list(params) != [""]:
-            raise ValueError("Unexpected parameters in the token lookup.")
-        self.using = using
-        self.model = manager.model
-        self.compiler = compiler
-        self.converters = compiler.get_converters([column for column, *_ in compiler.select])
-        selected = compiler.klass_info["select_fields"]
-        self.token_columns = slice(selected[0], selected[-1] + 1)
-        self.token_attnames = [
-            column.target.attname for column, *_ in compiler.select[self.token_columns]
-        ]
-        self.related_populators = get_related_populators(
-            compiler.klass_info, compiler.select, using
-        )
-
-    def get(self, digest):
-        with connections[self.using].cursor() as cursor:
-            cursor.execute(self.sql, [digest])
-            row = cursor.fetchone()
-        if row is None:
-            raise self.model.DoesNotExist
-        if self.converters:
-            row = next(iter(self.compiler.apply_converters([row], self.converters)))
-        token = self.model.from_db(self.using, self.token_attnames, row[self.token_columns])
-        for populator in self.related_populators:
-            populator.populate(row, token)
-        return token
-
-
 class TokenManager(models.Manager.from_queryset(TokenQuerySet)):
-    _authentication_lookups = {}
-
     def create_token(self, user, **fields):
         """Create a token and return ``(token, secret)``: the one time the secret exists."""
         secret = tokens.generate_secret()
@@ -107,19 +58,10 @@ class TokenManager(models.Manager.from_queryset(TokenQuerySet)):
     def get_for_authentication(self, digest):
         """The token with this digest, its user and the user's MFA state, in one SELECT.
 
-        Same result as ``select_related("user", "user__stepup_mfa_state").get(digest=…)``
-        at a fraction of the cost; raises ``Token.DoesNotExist``.
+        Same result as ``select_related("user", "user__stepup_mfa_state").get(digest=…)``;
+        raises ``Token.DoesNotExist``.
         """
-        lookups = TokenManager._authentication_lookups
-        if self.db not in lookups:
-            try:
-                lookups[self.db] = AuthenticationLookup(self, self.db)
-            except (AttributeError, KeyError, IndexError, TypeError, ValueError):
-                lookups[self.db] = None
-        lookup = lookups[self.db]
-        if lookup is None:
-            return self.select_related(*AuthenticationLookup.related).get(digest=digest)
-        return lookup.get(digest)
+        return _lookup.get_token(self, digest)
 
 
 class Token(models.Model):

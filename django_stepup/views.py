@@ -1,8 +1,9 @@
 """The auth API: login, logout, account, TOTP factors, step-up verification, recovery codes.
 
 The host project includes :mod:`django_stepup.urls` (conventionally under
-``auth/``). Every view authenticates with
-:class:`~django_stepup.authentication.StepUpTokenAuthentication` only, except
+``auth/``). Every view authenticates with the classes of
+``STEPUP["AUTHENTICATION_CLASSES"]`` (by default
+:class:`~django_stepup.authentication.StepUpTokenAuthentication`) only, except
 login, which needs no credentials and ignores any ``Authorization`` header.
 """
 
@@ -20,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import otp, policy_store, signals, throttling
-from .authentication import StepUpTokenAuthentication
+from .authentication import ConfiguredAuthenticationClasses, configured_authentication_classes
 from .conf import stepup_settings
 from .exceptions import CodedAPIException, StepUpRequired
 from .models import Token, TokenPolicy, mfa_enabled
@@ -68,12 +69,14 @@ class MFANotEnabled(CodedAPIException):
 class StepUpAPIMixin:
     """What every view of the app shares: step-up tokens only, JSON bodies only (else 415).
 
+    The authentication classes are ``STEPUP["AUTHENTICATION_CLASSES"]``, read per request.
+
     The views manage their own transactions and opt out of ``ATOMIC_REQUESTS``: there,
     DRF would roll back an error response's writes, and with them the failure counters
     that the verification lockout and the audit log rely on.
     """
 
-    authentication_classes = [StepUpTokenAuthentication]
+    authentication_classes = ConfiguredAuthenticationClasses()
     parser_classes = [JSONParser]
 
     @classmethod
@@ -117,7 +120,7 @@ class LoginView(StepUpAPIMixin, APIView):
     permission_classes = []
 
     def get_authenticate_header(self, request):
-        return StepUpTokenAuthentication.keyword
+        return configured_authentication_classes()[0]().authenticate_header(request)
 
     def post(self, request):
         serializer = LoginSerializer(data=request.data)

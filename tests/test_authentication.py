@@ -2,10 +2,14 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.contrib.auth import get_user_model
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from django_stepup.authentication import StepUpTokenAuthentication
+from django_stepup.exceptions import StepUpRequired
 from django_stepup.models import MFAState, Token
 from tests.factories import TokenFactory
 from tests.utils import authenticated
@@ -238,3 +242,100 @@ class TestLastUsed:
         authenticated(api_client, token.secret).get(URL)
         token.refresh_from_db()
         assert token.last_used == later
+
+
+# --- Extension points: keyword, keywords, model, STEPUP["AUTHENTICATION_CLASSES"] ---
+
+BEARER = {"AUTHENTICATION_CLASSES": ["tests.testapp.authentication.BearerAuthentication"]}
+API_KEY = {"AUTHENTICATION_CLASSES": ["tests.testapp.authentication.ApiKeyAuthentication"]}
+BEARER_CHALLENGE = (
+    'Bearer error="insufficient_user_authentication", '
+    'error_description="This action needs a login token promoted by a second factor."'
+)
+
+
+@pytest.fixture
+def bearer():
+    with override_settings(STEPUP=BEARER):
+        yield
+
+
+def test_the_default_class_accepts_token_and_bearer_and_challenges_with_token(api_client, db):
+    token = TokenFactory(login=True)
+    for scheme in ("Token", "bearer", "TOKEN"):
+        assert (
+            authenticated(api_client, token.secret, scheme).get("/auth/account/").status_code == 200
+        )
+    response = authenticated(api_client, token.secret, "Basic").get("/auth/account/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
+
+
+def test_the_default_model_is_the_apps_token():
+    assert StepUpTokenAuthentication().get_model() is Token
+
+
+@pytest.mark.usefixtures("bearer")
+class TestAConfiguredSubclass:
+    def test_the_apps_endpoints_accept_its_keyword_only(self, api_client, db):
+        token = TokenFactory(login=True)
+        response = authenticated(api_client, token.secret, "Bearer").get("/auth/account/")
+        assert response.status_code == 200
+        assert response.json()["email"] == token.user.email
+        response = authenticated(api_client, token.secret, "Token").get("/auth/account/")
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Bearer"
+
+    def test_the_token_endpoints_accept_it(self, api_client, db):
+        token = TokenFactory(perms=["manage_tokens"])
+        response = authenticated(api_client, token.secret, "Bearer").get("/auth/tokens/")
+        assert response.status_code == 200
+        assert [row["id"] for row in response.json()] == [str(token.id)]
+
+    def test_an_invalid_token_is_challenged_with_its_keyword(self, api_client, db):
+        response = authenticated(api_client, "stp_invalid", "Bearer").get("/auth/tokens/")
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Bearer"
+
+    def test_the_step_up_challenge_names_its_keyword(self, api_client, factor):
+        token = TokenFactory(user=factor.user, login=True)
+        client = authenticated(api_client, token.secret, "Bearer")
+        for response in (client.get("/auth/tokens/"), client.get("/guarded/mfa/")):
+            assert response.status_code == 401
+            assert response["WWW-Authenticate"] == BEARER_CHALLENGE
+
+    def test_a_failed_login_is_challenged_with_its_keyword(self, api_client, user):
+        body = {get_user_model().USERNAME_FIELD: user.email, "password": "wrong"}
+        response = api_client.post("/auth/login/", body, format="json")
+        assert response.status_code == 401
+        assert response["WWW-Authenticate"] == "Bearer"
+
+    def test_a_subclass_of_step_up_required_keeps_its_own_scheme(self):
+        class Custom(StepUpRequired):
+            scheme = "Custom"
+
+        assert StepUpRequired().auth_header.startswith("Bearer error=")
+        assert Custom().auth_header.startswith("Custom error=")
+
+
+@override_settings(STEPUP=API_KEY)
+def test_a_keywords_tuple_is_honoured(api_client, db):
+    token = TokenFactory(login=True)
+    for scheme in ("ApiKey", "x-token"):
+        assert (
+            authenticated(api_client, token.secret, scheme).get("/auth/account/").status_code == 200
+        )
+    response = authenticated(api_client, token.secret, "Token").get("/auth/account/")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "ApiKey"
+
+
+def test_the_setting_is_read_at_call_time(api_client, db):
+    token = TokenFactory(login=True)
+    assert authenticated(api_client, token.secret, "Token").get("/auth/account/").status_code == 200
+    with override_settings(STEPUP=BEARER):
+        assert (
+            authenticated(api_client, token.secret, "Token").get("/auth/account/").status_code
+            == 401
+        )
+    assert authenticated(api_client, token.secret, "Token").get("/auth/account/").status_code == 200

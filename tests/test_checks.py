@@ -5,10 +5,16 @@ from django.contrib import admin
 from django.core.checks import run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.test import override_settings
 from django_otp.admin import OTPAdminSite
 
 from django_stepup.admin_site import StepUpAdminSite
-from django_stepup.checks import check_admin_second_factor, check_settings
+from django_stepup.authentication import StepUpTokenAuthentication
+from django_stepup.checks import (
+    check_admin_second_factor,
+    check_authentication_classes,
+    check_settings,
+)
 
 
 def ids(settings_value, settings):
@@ -106,3 +112,42 @@ def test_no_warning_without_the_admin(settings):
         app for app in settings.INSTALLED_APPS if app != "django.contrib.admin"
     ]
     assert check_admin_second_factor() == []
+
+
+def _check_ids(classes):
+    with override_settings(STEPUP={"AUTHENTICATION_CLASSES": classes}):
+        return [error.id for error in check_authentication_classes()]
+
+
+@pytest.mark.parametrize(
+    ("classes", "expected"),
+    [
+        ([], ["django_stepup.E020"]),
+        (["tests.testapp.authentication.Missing"], ["django_stepup.E021"]),
+        (["no_such_module.Authentication"], ["django_stepup.E021"]),
+        (["tests.testapp.authentication.NotStepUp"], ["django_stepup.E022"]),
+        (["rest_framework.authentication.TokenAuthentication"], ["django_stepup.E022"]),
+        (["tests.testapp.authentication.BadKeywordAuthentication"], ["django_stepup.E023"]),
+        (
+            [
+                "tests.testapp.authentication.BearerAuthentication",
+                "tests.testapp.authentication.ApiKeyAuthentication",
+            ],
+            [],
+        ),
+    ],
+)
+def test_the_system_check_validates_the_classes(classes, expected):
+    assert _check_ids(classes) == expected
+
+
+def test_the_system_check_passes_the_default():
+    with override_settings(STEPUP={}):
+        assert check_authentication_classes() == []
+
+
+def test_the_system_check_refuses_a_keyword_that_is_no_auth_scheme():
+    class Spaced(StepUpTokenAuthentication):
+        keyword = "My Token"
+
+    assert _check_ids([Spaced]) == ["django_stepup.E023"]
