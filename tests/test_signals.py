@@ -73,14 +73,14 @@ def test_step_up_succeeded_with_a_recovery_code_has_no_factor(api_client, factor
 def test_step_up_failed_carries_the_failure_count(api_client, factor, token):
     with capture(signals.step_up_failed) as received:
         authenticated(api_client, token.secret).post(
-            "/auth/mfa/verify/", {"code": "123"}, format="json"
+            "/auth/mfa/verify/", {"code": "never-a-code-q7"}, format="json"
         )
     [(sender, kwargs)] = received
     assert sender is Token
     assert set(kwargs) == {"user", "token", "factor", "failure_count", "request"}
     assert (kwargs["user"], kwargs["token"].pk, kwargs["factor"]) == (factor.user, token.pk, None)
     assert kwargs["failure_count"] == 1
-    assert "123" not in repr(kwargs)
+    assert "never-a-code-q7" not in repr(kwargs)
 
 
 def test_step_up_failed_names_the_factor_of_a_per_factor_verify(api_client, factor, token):
