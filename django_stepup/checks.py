@@ -4,7 +4,7 @@ import re
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.checks import Error, Warning
+from django.core.checks import CheckMessage, Error, Warning
 
 from .conf import DEFAULTS, stepup_settings
 from .throttling import parse_rate
@@ -146,7 +146,7 @@ def _check_values():
 
 
 def _check_environment():
-    errors = []
+    errors: list[CheckMessage] = []
     if not settings.USE_TZ:
         errors.append(
             Error(

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import connections, models
 from django.db.models import ExpressionWrapper, F, Q
 from django.db.models.functions import Coalesce
-from django.db.models.query import get_related_populators
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -95,8 +95,11 @@ class AuthenticationLookup:
         return token
 
 
-class TokenManager(models.Manager.from_queryset(TokenQuerySet)):
-    _authentication_lookups = {}
+_TokenManagerBase = models.Manager.from_queryset(TokenQuerySet)
+
+
+class TokenManager(_TokenManagerBase):
+    _authentication_lookups: dict[str, "AuthenticationLookup | None"] = {}
 
     def create_token(self, user, **fields):
         """Create a token and return ``(token, secret)``: the one time the secret exists."""

@@ -159,7 +159,7 @@ def _format_recovery_code(code):
 
 def generate_recovery_codes(user, *, request=None):
     """Replace the user's recovery codes; return the new ones (the only time they exist)."""
-    codes = set()
+    codes: set[str] = set()
     while len(codes) < stepup_settings.RECOVERY_CODE_COUNT:
         codes.add(
             "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))

@@ -6,6 +6,8 @@ The host project includes :mod:`django_stepup.urls` (conventionally under
 login, which needs no credentials and ignores any ``Authorization`` header.
 """
 
+from typing import TYPE_CHECKING, cast
+
 from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
 from django.http import Http404
@@ -13,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
-from rest_framework.generics import get_object_or_404
+from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -63,7 +65,14 @@ class MFANotEnabled(CodedAPIException):
     default_code = "mfa_not_enabled"
 
 
-class StepUpAPIMixin:
+if TYPE_CHECKING:
+    _APIViewBase = APIView
+    _GenericAPIViewBase = GenericAPIView
+else:
+    _APIViewBase = _GenericAPIViewBase = object
+
+
+class StepUpAPIMixin(_APIViewBase):
     """What every view of the app shares: step-up tokens only, JSON bodies only (else 415).
 
     The views manage their own transactions and opt out of ``ATOMIC_REQUESTS``: there,
@@ -182,7 +191,7 @@ class AccountView(StepUpTokenView):
         return Response(
             {
                 "email": getattr(user, get_user_model().get_email_field_name()),
-                "created": serializers.DateTimeField().to_representation(created),
+                "created": created and serializers.DateTimeField().to_representation(created),
                 "mfa_enabled": mfa_enabled(user),
             }
         )
@@ -297,7 +306,7 @@ def _get_or_404(queryset, **lookup):
         raise NotFound() from None
 
 
-class SameNotFoundMixin:
+class SameNotFoundMixin(_GenericAPIViewBase):
     def get_object(self):
         try:
             return super().get_object()
@@ -313,12 +322,15 @@ class TokenViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.ModelViewSet):
     pagination_class = None
 
     def get_queryset(self):
-        return Token.objects.filter(user=self.request.user).select_related("user")
+        return Token.objects.filter(user=self.request.user.pk).select_related("user")
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        check_token_grant(request.auth, serializer.requested_flags(serializer.validated_data))
+        check_token_grant(
+            request.auth,
+            cast(TokenSerializer, serializer).requested_flags(serializer.validated_data),
+        )
         with transaction.atomic():
             get_user_model().objects.select_for_update().filter(pk=request.user.pk).first()
             if Token.objects.filter(user=request.user).count() >= (
@@ -370,7 +382,7 @@ class TokenPolicyViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.GenericView
     def get_token(self):
         if not hasattr(self, "_token"):
             self._token = _get_or_404(
-                Token.objects.filter(user=self.request.user), pk=self.kwargs["token_id"]
+                Token.objects.filter(user=self.request.user.pk), pk=self.kwargs["token_id"]
             )
         return self._token
 
