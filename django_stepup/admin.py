@@ -5,6 +5,8 @@ through the messages framework, whose cookie storage is signed, not
 encrypted); the digest is never shown. Policies are edited inline under their
 token, one inline per declared scope, and written through
 :mod:`django_stepup.policy_store`, so the API's invariants hold here too.
+
+Internal: may change without notice.
 """
 
 import copy

@@ -1,3 +1,8 @@
+"""The app configuration: system checks, settings reload and receivers, connected in ``ready()``.
+
+Internal: may change without notice.
+"""
+
 from collections.abc import Callable
 from typing import Any
 

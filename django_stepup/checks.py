@@ -1,4 +1,7 @@
-"""System checks for the ``STEPUP`` settings. Every message has a stable id."""
+"""System checks for the ``STEPUP`` settings. Every message has a stable id.
+
+Internal: may change without notice.
+"""
 
 import re
 from datetime import timedelta

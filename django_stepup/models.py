@@ -1,3 +1,9 @@
+"""Tokens, MFA state, recovery codes, token policies and audit events.
+
+Internal: may change without notice. ``request.auth`` is a :class:`Token`; its
+documented attributes are the stable part.
+"""
+
 import uuid
 from datetime import timedelta
 

@@ -7,6 +7,8 @@ once even under parallel requests, and the per-user failure counter loses no
 update. django-otp supplies the per-factor exponential back-off and the
 ``last_t`` replay protection; this module adds the per-user lockout (NIST SP
 800-63B: at most ``VERIFY_FAILURE_LIMIT`` consecutive failures).
+
+Internal: may change without notice.
 """
 
 import base64

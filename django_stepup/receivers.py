@@ -4,6 +4,8 @@
 - Factor activated or removed, recovery codes generated and API token created
   email the user through Django's mail framework, unless ``NOTIFY_BY_EMAIL`` is
   False. The mails name the event, never a secret or a code.
+
+Internal: may change without notice.
 """
 
 from django.contrib.auth import get_user_model

@@ -1,3 +1,8 @@
+"""The serializers of the auth API.
+
+Internal: may change without notice.
+"""
+
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any

@@ -4,6 +4,8 @@ The host project includes :mod:`django_stepup.urls` (conventionally under
 ``auth/``). Every view authenticates with
 :class:`~django_stepup.authentication.StepUpTokenAuthentication` only, except
 login, which needs no credentials and ignores any ``Authorization`` header.
+
+Internal: may change without notice.
 """
 
 from typing import TYPE_CHECKING, cast
