@@ -5,9 +5,12 @@ through the messages framework, whose cookie storage is signed, not
 encrypted); the digest is never shown. Policies are edited inline under their
 token, one inline per declared scope, and written through
 :mod:`django_stepup.policy_store`, so the API's invariants hold here too.
+
+Internal: may change without notice.
 """
 
 import copy
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -30,7 +33,7 @@ from . import otp, policy_store, revocation, token_store
 from .audit import describe
 from .conf import stepup_settings
 from .models import AuditEvent, MFAState, Token, TokenPolicy
-from .policies import get_scopes, specificity
+from .policies import PolicyScope, get_scopes, specificity
 from .serializers import validate_max_unused_period
 from .subnets import normalise_subnets
 
@@ -52,8 +55,9 @@ class KindFilter(admin.SimpleListFilter):
             Token.KIND_LOGIN: Q(mfa=False),
             Token.KIND_PROMOTED: Q(mfa=True),
         }
-        if self.value() in conditions:
-            return queryset.filter(conditions[self.value()])
+        value = self.value()
+        if value in conditions:
+            return queryset.filter(conditions[value])
         return queryset
 
 
@@ -104,7 +108,9 @@ class TokenAddForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["perms"].choices = [(f, f) for f in stepup_settings.token_permissions]
+        cast(forms.MultipleChoiceField, self.fields["perms"]).choices = [
+            (f, f) for f in stepup_settings.token_permissions
+        ]
         if self.instance.pk is not None:
             self.initial["perms"] = self.instance.perms
 
@@ -118,7 +124,7 @@ class TokenAddForm(forms.ModelForm):
         return sorted(self.cleaned_data["perms"])
 
     def clean(self):
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for field in ("max_age", "max_unused_period"):
             value = cleaned.get(field)
             if value is not None and value.total_seconds() < 0:
@@ -172,7 +178,7 @@ class PolicyForm(forms.ModelForm):
     of existing policies it is ticked and disabled.
     """
 
-    scope = None
+    scope: PolicyScope
 
     add = forms.BooleanField(
         label=_("add"),
@@ -193,8 +199,8 @@ class PolicyForm(forms.ModelForm):
                 )
 
     def clean(self):
-        cleaned = super().clean()
-        values = {}
+        cleaned = super().clean() or {}
+        values: dict[str, Any] = {}
         for dimension in self.scope.dimensions:
             raw = cleaned.get(dimension.name)
             if raw in (None, ""):
@@ -217,7 +223,7 @@ class PolicyFormSet(forms.BaseInlineFormSet):
     becomes a form error and nothing is written. The save then runs the same writes.
     """
 
-    scope = None
+    scope: PolicyScope
 
     @classmethod
     def get_default_prefix(cls):
@@ -248,15 +254,17 @@ class PolicyFormSet(forms.BaseInlineFormSet):
         """
         deletions, updates, creations = [], [], []
         for form in self.initial_forms:
-            if self._should_delete_form(form):
+            if self._should_delete_form(form):  # type: ignore[attr-defined]
                 deletions.append(form)
             elif form.has_changed():
                 updates.append(form)
         for form in self.extra_forms:
-            if form.has_changed() and not self._should_delete_form(form):
+            if form.has_changed() and not self._should_delete_form(form):  # type: ignore[attr-defined]
                 creations.append(form)
         names = self.scope.dimension_names
-        creations.sort(key=lambda form: specificity(form.policy_values, names))
+        creations.sort(
+            key=lambda form: specificity(cast(PolicyForm, form).policy_values or {}, names)
+        )
         deletions.sort(key=lambda form: form.instance.is_default)
         return [
             *(("delete", form) for form in deletions if not form.instance.is_default),
@@ -339,7 +347,7 @@ class PolicyInline(admin.TabularInline):
     form = PolicyForm
     formset = PolicyFormSet
     extra = 1
-    scope = None
+    scope: PolicyScope
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(scope=self.scope.name)
@@ -425,8 +433,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_display = ["created", "event", "user", "token_id", "ip_address", "details_summary"]
     list_filter = ["event", "created"]
     list_select_related = ["user"]
-    fields = ["created", "event", "user", "token_id", "ip_address", "details"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created", "event", "user", "token_id", "ip_address", "details")
 
     def get_search_fields(self, request):
         return [f"user__{get_user_model().get_email_field_name()}"]
@@ -613,14 +620,14 @@ class MFAStateAdmin(RecentEventsMixin, admin.ModelAdmin):
     list_display = ["user", "enabled", "failure_count", "last_failure_at", "recovery_codes_left"]
     list_filter = ["enabled"]
     list_select_related = ["user"]
-    readonly_fields = [
+    readonly_fields = (
         "user",
         "enabled",
         "failure_count",
         "last_failure_at",
         "recovery_codes_left",
         "recent_events",
-    ]
+    )
     fields = readonly_fields
     actions = ["reset_lockout"]
 

@@ -1,4 +1,13 @@
+"""The app configuration: system checks, settings reload and receivers, connected in ``ready()``.
+
+Internal: may change without notice.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
 from django.apps import AppConfig
+from django.dispatch import Signal
 from django.utils.translation import gettext_lazy as _
 
 
@@ -48,14 +57,15 @@ class StepUpConfig(AppConfig):
             sender=user_model,
             dispatch_uid="django_stepup_revoke_on_password_change",
         )
-        for signal, receiver in [
+        notifications: list[tuple[Signal, Callable[..., Any]]] = [
             (signals.factor_activated, receivers.notify_factor_activated),
             (signals.factor_removed, receivers.notify_factor_removed),
             (signals.recovery_codes_generated, receivers.notify_recovery_codes_generated),
             (signals.token_created, receivers.notify_token_created),
-        ]:
+        ]
+        for signal, receiver in notifications:
             signal.connect(receiver, dispatch_uid=f"django_stepup_{receiver.__name__}")
-        for signal, receiver in [
+        audit_receivers: list[tuple[Signal, Callable[..., Any]]] = [
             (signals.login_succeeded, audit.record_login_succeeded),
             (signals.login_failed, audit.record_login_failed),
             (signals.step_up_succeeded, audit.record_step_up_succeeded),
@@ -65,5 +75,6 @@ class StepUpConfig(AppConfig):
             (signals.recovery_codes_generated, audit.record_recovery_codes_generated),
             (signals.token_created, audit.record_token_created),
             (signals.tokens_revoked, audit.record_tokens_revoked),
-        ]:
+        ]
+        for signal, receiver in audit_receivers:
             signal.connect(receiver, dispatch_uid=f"django_stepup_audit_{receiver.__name__}")

@@ -13,6 +13,8 @@ secret, a code, a password, nor the email of a failed login that matched no user
 The row is written in the caller's transaction: if a project wraps requests in
 one (``ATOMIC_REQUESTS``) and the request fails, the row rolls back with it,
 while the log record stays.
+
+Internal: may change without notice.
 """
 
 import logging

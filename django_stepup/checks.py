@@ -1,11 +1,14 @@
-"""System checks for the ``STEPUP`` settings. Every message has a stable id."""
+"""System checks for the ``STEPUP`` settings. Every message has a stable id.
+
+Internal: may change without notice.
+"""
 
 import re
 from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
-from django.core.checks import Error, Warning
+from django.core.checks import CheckMessage, Error, Warning
 from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, stepup_settings
@@ -154,7 +157,7 @@ def _check_values():
 
 
 def _check_environment():
-    errors = []
+    errors: list[CheckMessage] = []
     if not settings.USE_TZ:
         errors.append(
             Error(

@@ -4,14 +4,21 @@ Every key and its default lives in :data:`DEFAULTS`. Values are read from
 ``django.conf.settings`` on first access and memoised; the memo is cleared in
 place when ``STEPUP`` changes (``override_settings`` in tests), so every module
 that imported :data:`stepup_settings` sees the new values.
+
+Public: :data:`stepup_settings` (read it, never write it), :class:`StepUpSettings` and
+:data:`DEFAULTS`.
 """
 
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-DEFAULTS = {
+__all__ = ["DEFAULTS", "StepUpSettings", "stepup_settings"]
+
+DEFAULTS: dict[str, Any] = {
     # Secret format: "<TOKEN_PREFIX>_<random><checksum>".
     "TOKEN_PREFIX": "stp",
     # last_used is written at most once per interval and token.
@@ -62,7 +69,7 @@ BUILTIN_PERMISSIONS = ("manage_tokens",)
 class StepUpSettings:
     """Attribute access to ``settings.STEPUP`` with :data:`DEFAULTS` as fallback."""
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         if name not in DEFAULTS:
             raise AttributeError(f"Unknown django-stepup setting: {name!r}")
         value = self.user_settings.get(name, DEFAULTS[name])
@@ -70,11 +77,11 @@ class StepUpSettings:
         return value
 
     @property
-    def user_settings(self):
+    def user_settings(self) -> Mapping[str, Any]:
         return getattr(settings, "STEPUP", None) or {}
 
     @property
-    def token_permissions(self):
+    def token_permissions(self) -> tuple[str, ...]:
         """Every permission flag a token can carry, built-in ones first."""
         return BUILTIN_PERMISSIONS + tuple(
             name for name in self.TOKEN_PERMISSIONS if name not in BUILTIN_PERMISSIONS
@@ -90,13 +97,13 @@ class StepUpSettings:
             ]
         return self.__dict__["_authentication_classes"]
 
-    def reload(self):
+    def reload(self) -> None:
         self.__dict__.clear()
 
 
 stepup_settings = StepUpSettings()
 
 
-def reload_on_setting_changed(*, setting, **kwargs):
+def reload_on_setting_changed(*, setting: str, **kwargs: Any) -> None:
     if setting == "STEPUP":
         stepup_settings.reload()

@@ -1,8 +1,15 @@
+"""The exceptions the app raises, for host views that raise or catch them too."""
+
+from typing import Any
+
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, ErrorDetail
 
 from .authentication import challenge_scheme
+
+__all__ = ["INSUFFICIENT_USER_AUTHENTICATION", "CodedAPIException", "Conflict", "StepUpRequired"]
 
 INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
 
@@ -10,7 +17,9 @@ INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
 class CodedAPIException(APIException):
     """An error whose body is ``{"detail": ..., "code": ...}``, so clients can branch on it."""
 
-    def __init__(self, detail=None, code=None):
+    detail: dict[str, Any]
+
+    def __init__(self, detail: str | Promise | None = None, code: str | None = None) -> None:
         code = code or self.default_code
         message = str(detail or self.default_detail)
         self.detail = {"detail": ErrorDetail(message, code), "code": code}
@@ -36,9 +45,10 @@ class StepUpRequired(APIException):
     status_code = status.HTTP_401_UNAUTHORIZED
     default_detail = _("This action needs a login token promoted by a second factor.")
     default_code = "mfa_required"
-    scheme = None
+    scheme: str | None = None
+    detail: dict[str, Any]
 
-    def __init__(self, detail=None, max_age=None):
+    def __init__(self, detail: str | Promise | None = None, max_age: float | None = None) -> None:
         message = str(detail or self.default_detail)
         self.max_age = max_age
         self.detail = {

@@ -1,9 +1,23 @@
 """A DRF filter backend narrowing querysets to what the token's policies allow."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeVar
+
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Model, QuerySet
 from rest_framework.filters import BaseFilterBackend
 
 from .policies import READ, get_scope, token_q
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+__all__ = ["TokenPolicyFilter"]
+
+_M = TypeVar("_M", bound=Model)
+_Row = TypeVar("_Row")
 
 
 class TokenPolicyFilter(BaseFilterBackend):
@@ -15,7 +29,9 @@ class TokenPolicyFilter(BaseFilterBackend):
     Requests without a step-up token see nothing.
     """
 
-    def filter_queryset(self, request, queryset, view):
+    def filter_queryset(
+        self, request: Request, queryset: QuerySet[_M, _Row], view: APIView
+    ) -> QuerySet[_M, _Row]:
         scope_name = getattr(view, "policy_scope", None)
         if scope_name is None:
             raise ImproperlyConfigured(
@@ -24,5 +40,5 @@ class TokenPolicyFilter(BaseFilterBackend):
         token = getattr(request, "auth", None)
         if token is None or not hasattr(token, "digest"):
             return queryset.none()
-        action = getattr(view, "policy_filter_action", READ)
+        action: str = getattr(view, "policy_filter_action", READ)
         return queryset.filter(token_q(token, get_scope(scope_name), action))

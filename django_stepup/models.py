@@ -1,3 +1,9 @@
+"""Tokens, MFA state, recovery codes, token policies and audit events.
+
+Internal: may change without notice. ``request.auth`` is a :class:`Token`; its
+documented attributes are the stable part.
+"""
+
 import uuid
 from datetime import timedelta
 
@@ -48,7 +54,10 @@ class TokenQuerySet(models.QuerySet):
         return self.filter(mfa__isnull=True)
 
 
-class TokenManager(models.Manager.from_queryset(TokenQuerySet)):
+_TokenManagerBase = models.Manager.from_queryset(TokenQuerySet)
+
+
+class TokenManager(_TokenManagerBase):
     def create_token(self, user, **fields):
         """Create a token and return ``(token, secret)``: the one time the secret exists."""
         secret = tokens.generate_secret()

@@ -11,6 +11,8 @@ update. django-otp supplies the per-factor exponential back-off and the
 Every write here sends its signal inside its transaction: the audit row
 commits or rolls back with the change it records, and the notification mail
 waits for the commit (:mod:`django_stepup.receivers`).
+
+Internal: may change without notice.
 """
 
 import base64
@@ -184,7 +186,7 @@ def _format_recovery_code(code):
 
 def generate_recovery_codes(user, *, request=None):
     """Replace the user's recovery codes; return the new ones (the only time they exist)."""
-    codes = set()
+    codes: set[str] = set()
     while len(codes) < stepup_settings.RECOVERY_CODE_COUNT:
         codes.add(
             "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))

@@ -8,15 +8,23 @@ policies dimension by dimension from the left, the first dimension where one
 is specified and the other null goes to the specified one. A token without
 policies is unrestricted.
 
+Public: :class:`PolicyScope`, :class:`Dimension`, :class:`ModelDimension`, :data:`READ`,
+:data:`WRITE` and :func:`get_scope` (the names in ``__all__``). The matching and SQL
+helpers below them are internal: they may change without notice.
+
 This module holds no model import at module level; storing policies (with the
 invariants and the row lock) lives in :mod:`django_stepup.policy_store`.
 """
+
+from __future__ import annotations
 
 import copy
 import hashlib
 import json
 import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import reduce
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
@@ -26,19 +34,43 @@ from rest_framework import serializers
 
 from .conf import stepup_settings
 
-READ = "read"
-WRITE = "write"
-ACTIONS = (READ, WRITE)
+if TYPE_CHECKING:
+    from django.db import models
+
+    from .models import Token, TokenPolicy
+
+__all__ = ["READ", "WRITE", "Dimension", "ModelDimension", "PolicyScope", "get_scope"]
+
+#: :data:`READ` or :data:`WRITE`.
+Action: TypeAlias = str
+#: A dimension value as ``TokenPolicy.values`` stores it; None means "any".
+StoredValue: TypeAlias = int | str | None
+Values: TypeAlias = Mapping[str, StoredValue]
+
+READ: Final = "read"
+WRITE: Final = "write"
+ACTIONS: tuple[Action, ...] = (READ, WRITE)
 
 
-def jsonable(value):
+class PolicyLike(Protocol):
+    """What matching reads from a policy (a :class:`~django_stepup.models.TokenPolicy`)."""
+
+    @property
+    def values(self) -> Values: ...
+    @property
+    def perm_read(self) -> bool: ...
+    @property
+    def perm_write(self) -> bool: ...
+
+
+def jsonable(value: object) -> StoredValue:
     """The form a dimension value takes in ``TokenPolicy.values``: int, str or None."""
     if value is None or isinstance(value, str) or type(value) is int:
         return value
     return str(value)
 
 
-def combination_digest(values):
+def combination_digest(values: Values) -> str:
     """SHA-256 of a policy's values in canonical JSON: one row per combination and token."""
     canonical = json.dumps(values, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -54,9 +86,17 @@ class Dimension:
     characters, blank allowed, null meaning "any").
     """
 
-    def __init__(self, name, *, attribute=None, lookup=None, field=None, normalise=None):
+    def __init__(
+        self,
+        name: str,
+        *,
+        attribute: str | Callable[[Any], object] | None = None,
+        lookup: str | None = None,
+        field: serializers.Field | None = None,
+        normalise: Callable[[Any], object] | None = None,
+    ) -> None:
         self.name = name
-        self.attribute = attribute or name
+        self.attribute: str | Callable[[Any], object] = attribute or name
         if lookup is None:
             if callable(self.attribute):
                 raise ImproperlyConfigured(
@@ -67,35 +107,35 @@ class Dimension:
         self.field = field
         self.normalise = normalise
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
 
-    def get_field(self):
+    def get_field(self) -> serializers.Field:
         if self.field is not None:
             return copy.deepcopy(self.field)
         return serializers.CharField(
             max_length=255, allow_blank=True, allow_null=True, required=False, default=None
         )
 
-    def value_of(self, obj):
+    def value_of(self, obj: Any) -> StoredValue:
         if callable(self.attribute):
             return jsonable(self.attribute(obj))
         return jsonable(operator.attrgetter(self.attribute)(obj))
 
-    def to_stored(self, value, user):
+    def to_stored(self, value: Any, user: Any) -> StoredValue:
         """The stored form of a validated client value; raise ``ValidationError`` if invalid."""
         if value is None:
             return None
         return jsonable(self.normalise(value) if self.normalise else value)
 
-    def prefetch(self, stored_values):
+    def prefetch(self, stored_values: Iterable[StoredValue]) -> Any:
         """Whatever :meth:`to_representation` needs for many values, loaded at once."""
         return None
 
-    def to_representation(self, stored, prefetched=None):
+    def to_representation(self, stored: StoredValue, prefetched: Any = None) -> Any:
         return stored
 
-    def connect(self, scope):
+    def connect(self, scope: PolicyScope) -> None:
         """Connect the receivers this dimension needs (see :class:`ModelDimension`)."""
 
 
@@ -108,7 +148,16 @@ class ModelDimension(Dimension):
     Another user's instance and a missing one give the same error.
     """
 
-    def __init__(self, name, model, *, to_field="name", owner_field="owner", field=None, **kwargs):
+    def __init__(
+        self,
+        name: str,
+        model: type[models.Model] | str,
+        *,
+        to_field: str = "name",
+        owner_field: str = "owner",
+        field: serializers.Field | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("attribute", f"{name}_id")
         super().__init__(name, field=field, **kwargs)
         self._model = model
@@ -116,19 +165,19 @@ class ModelDimension(Dimension):
         self.owner_field = owner_field
 
     @property
-    def model(self):
+    def model(self) -> type[models.Model]:
         if isinstance(self._model, str):
             from django.apps import apps
 
             self._model = apps.get_model(self._model)
         return self._model
 
-    def get_field(self):
+    def get_field(self) -> serializers.Field:
         if self.field is not None:
             return copy.deepcopy(self.field)
         return serializers.CharField(max_length=255, allow_null=True, required=False, default=None)
 
-    def to_stored(self, value, user):
+    def to_stored(self, value: Any, user: Any) -> StoredValue:
         if value is None:
             return None
         pk = (
@@ -143,25 +192,27 @@ class ModelDimension(Dimension):
             )
         return jsonable(pk)
 
-    def value_of_target(self, instance):
+    def value_of_target(self, instance: models.Model) -> StoredValue:
         """The stored value naming ``instance`` itself (its primary key)."""
         return jsonable(instance.pk)
 
-    def prefetch(self, stored_values):
+    def prefetch(self, stored_values: Iterable[StoredValue]) -> dict[StoredValue, Any]:
         pks = {value for value in stored_values if value is not None}
         if not pks:
             return {}
         rows = self.model._default_manager.filter(pk__in=pks).values_list("pk", self.to_field)
         return {jsonable(pk): label for pk, label in rows}
 
-    def to_representation(self, stored, prefetched=None):
+    def to_representation(
+        self, stored: StoredValue, prefetched: Mapping[StoredValue, Any] | None = None
+    ) -> Any:
         if stored is None:
             return None
         if prefetched is None:
             prefetched = self.prefetch([stored])
         return prefetched.get(stored)
 
-    def connect(self, scope):
+    def connect(self, scope: PolicyScope) -> None:
         from django.db.models.signals import post_delete
 
         post_delete.connect(
@@ -171,8 +222,10 @@ class ModelDimension(Dimension):
             dispatch_uid=f"django_stepup_policies_{scope.name}_{self.name}",
         )
 
-    def _delete_policies(self, scope_name):
-        def delete_policies(sender, instance, **kwargs):
+    def _delete_policies(self, scope_name: str) -> Callable[..., None]:
+        def delete_policies(
+            sender: type[models.Model], instance: models.Model, **kwargs: Any
+        ) -> None:
             from .models import TokenPolicy
 
             TokenPolicy.objects.filter(
@@ -189,7 +242,9 @@ class PolicyScope:
     default reads are free and only writes need the deciding policy's ``perm_write``.
     """
 
-    def __init__(self, name, dimensions, *, restrict_reads=False):
+    def __init__(
+        self, name: str, dimensions: Sequence[Dimension], *, restrict_reads: bool = False
+    ) -> None:
         if not dimensions:
             raise ImproperlyConfigured(f"Policy scope {name!r} needs at least one dimension.")
         names = [dimension.name for dimension in dimensions]
@@ -199,26 +254,26 @@ class PolicyScope:
         self.dimensions = list(dimensions)
         self.restrict_reads = restrict_reads
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"<PolicyScope {self.name} ({', '.join(self.dimension_names)})>"
 
     @property
-    def dimension_names(self):
+    def dimension_names(self) -> list[str]:
         return [dimension.name for dimension in self.dimensions]
 
     @property
-    def default_values(self):
+    def default_values(self) -> dict[str, StoredValue]:
         return dict.fromkeys(self.dimension_names)
 
-    def values_of(self, obj):
+    def values_of(self, obj: Any) -> dict[str, StoredValue]:
         """The object's value for every dimension, in stored form."""
         return {dimension.name: dimension.value_of(obj) for dimension in self.dimensions}
 
-    def decides(self, action):
+    def decides(self, action: Action) -> bool:
         """Whether policies decide ``action`` at all (reads only if ``restrict_reads``)."""
         return action == WRITE or self.restrict_reads
 
-    def q(self, policies, action):
+    def q(self, policies: Iterable[PolicyLike], action: Action) -> Q:
         """One ``Q`` selecting the objects ``policies`` allow ``action`` on.
 
         For each granting policy: it matches, and no more specific policy that could
@@ -230,22 +285,27 @@ class PolicyScope:
 # -- pure matching ------------------------------------------------------------------------
 
 
-def specificity(values, dimension_names):
+def specificity(values: Values, dimension_names: Sequence[str]) -> tuple[bool, ...]:
     """Sort key: specified beats null, dimension by dimension from the left."""
     return tuple(values.get(name) is not None for name in dimension_names)
 
 
-def matches(values, object_values, dimension_names):
+def matches(values: Values, object_values: Values, dimension_names: Sequence[str]) -> bool:
     return all(
         values.get(name) is None or values.get(name) == object_values.get(name)
         for name in dimension_names
     )
 
 
-def deciding_policy(policies, object_values, dimension_names):
+_P = TypeVar("_P", bound=PolicyLike)
+
+
+def deciding_policy(
+    policies: Iterable[_P], object_values: Values, dimension_names: Sequence[str]
+) -> _P | None:
     """The most specific of ``policies`` matching the object, or None if none matches."""
-    best = None
-    best_key = None
+    best: _P | None = None
+    best_key: tuple[bool, ...] = ()
     for policy in policies:
         if not matches(policy.values, object_values, dimension_names):
             continue
@@ -255,23 +315,28 @@ def deciding_policy(policies, object_values, dimension_names):
     return best
 
 
-def grants(policy, action):
+def grants(policy: PolicyLike, action: Action) -> bool:
     return policy.perm_write if action == WRITE else policy.perm_read
 
 
-def is_allowed(policies, object_values, dimension_names, action):
+def is_allowed(
+    policies: Iterable[PolicyLike],
+    object_values: Values,
+    dimension_names: Sequence[str],
+    action: Action,
+) -> bool:
     """No policies: allowed. Otherwise the deciding policy's flag; no match: denied."""
-    policies = list(policies)
-    if not policies:
+    candidates = list(policies)
+    if not candidates:
         return True
-    policy = deciding_policy(policies, object_values, dimension_names)
+    policy = deciding_policy(candidates, object_values, dimension_names)
     return policy is not None and grants(policy, action)
 
 
 # -- the same rule in SQL -----------------------------------------------------------------
 
 
-def _policy_match_q(values, dimensions):
+def _policy_match_q(values: Values, dimensions: Sequence[Dimension]) -> Q | None:
     """The ``Q`` an object matching ``values`` satisfies; None for the default (everything).
 
     None, not ``Q()``: Django drops an empty ``Q`` from ``Q() | Q(x)``, which would turn
@@ -285,7 +350,7 @@ def _policy_match_q(values, dimensions):
     return reduce(operator.and_, conditions) if conditions else None
 
 
-def _compatible(first, second, dimension_names):
+def _compatible(first: Values, second: Values, dimension_names: Sequence[str]) -> bool:
     """Whether one object could match both: no dimension where both are set and differ."""
     return all(
         first.get(name) is None or second.get(name) is None or first.get(name) == second.get(name)
@@ -293,7 +358,7 @@ def _compatible(first, second, dimension_names):
     )
 
 
-def any_of(conditions):
+def any_of(conditions: Sequence[Q]) -> Q:
     """``conditions`` OR-ed as a balanced tree.
 
     ``a | b | c …`` compiles to one flat ``a OR b OR c …``, which SQLite parses into a tree
@@ -309,23 +374,25 @@ def any_of(conditions):
     return ~Q(~Q(any_of(conditions[:middle])), ~Q(any_of(conditions[middle:])))
 
 
-def policy_q(policies, dimensions, action):
+def policy_q(policies: Iterable[PolicyLike], dimensions: Sequence[Dimension], action: Action) -> Q:
     """See :meth:`PolicyScope.q`. No policies: everything. No granting policy: nothing."""
-    policies = list(policies)
-    if not policies:
+    candidates = list(policies)
+    if not candidates:
         return Q()
     names = [dimension.name for dimension in dimensions]
-    allowed = []
-    for policy in policies:
+    allowed: list[Q] = []
+    for policy in candidates:
         if not grants(policy, action):
             continue
         key = specificity(policy.values, names)
+        # A more specific policy fixes at least one dimension: its condition is never None.
         overriding = [
-            _policy_match_q(other.values, dimensions)
-            for other in policies
+            other_condition
+            for other in candidates
             if not grants(other, action)
             and specificity(other.values, names) > key
             and _compatible(policy.values, other.values, names)
+            and (other_condition := _policy_match_q(other.values, dimensions)) is not None
         ]
         condition = _policy_match_q(policy.values, dimensions)
         if overriding:
@@ -341,14 +408,14 @@ def policy_q(policies, dimensions, action):
 
 # -- scopes from settings -----------------------------------------------------------------
 
-_scopes = None
+_scopes: dict[str, PolicyScope] | None = None
 
 
-def get_scopes():
+def get_scopes() -> dict[str, PolicyScope]:
     """Every declared scope by name, loaded from ``STEPUP["POLICY_SCOPES"]`` once."""
     global _scopes
     if _scopes is None:
-        scopes = {}
+        scopes: dict[str, PolicyScope] = {}
         for name, declaration in stepup_settings.POLICY_SCOPES.items():
             scope = import_string(declaration) if isinstance(declaration, str) else declaration
             if not isinstance(scope, PolicyScope):
@@ -366,7 +433,7 @@ def get_scopes():
     return _scopes
 
 
-def get_scope(name):
+def get_scope(name: str) -> PolicyScope:
     """The declared scope ``name``; ``LookupError`` if there is none."""
     try:
         return get_scopes()[name]
@@ -374,7 +441,7 @@ def get_scope(name):
         raise LookupError(f"No policy scope {name!r} is declared.") from None
 
 
-def clear_scopes(*, setting=None, **kwargs):
+def clear_scopes(*, setting: str | None = None, **kwargs: Any) -> None:
     global _scopes
     if setting in (None, "STEPUP"):
         _scopes = None
@@ -383,9 +450,9 @@ def clear_scopes(*, setting=None, **kwargs):
 # -- a token's policies, loaded once per request ------------------------------------------
 
 
-def token_policies(token):
+def token_policies(token: Token) -> dict[str, list[TokenPolicy]]:
     """All of ``token``'s policies by scope: one query, cached on the token instance."""
-    cached = getattr(token, "_stepup_policies", None)
+    cached: dict[str, list[TokenPolicy]] | None = getattr(token, "_stepup_policies", None)
     if cached is None:
         from .models import TokenPolicy
 
@@ -394,20 +461,20 @@ def token_policies(token):
             "id", "scope", "values", "perm_read", "perm_write"
         ):
             cached.setdefault(policy.scope, []).append(policy)
-        token._stepup_policies = cached
+        token._stepup_policies = cached  # type: ignore[attr-defined]
     return cached
 
 
-def forget_policies(token):
+def forget_policies(token: Token) -> None:
     token.__dict__.pop("_stepup_policies", None)
 
 
-def is_restricted(token):
+def is_restricted(token: Token) -> bool:
     """A token with any policy, in any scope, is restricted."""
     return bool(token_policies(token))
 
 
-def token_allows(token, scope, object_values, action):
+def token_allows(token: Token, scope: PolicyScope, object_values: Values, action: Action) -> bool:
     """Whether ``token`` may do ``action`` on an object with ``object_values`` in ``scope``.
 
     A restricted token without policies in this scope is denied whatever the scope
@@ -423,7 +490,7 @@ def token_allows(token, scope, object_values, action):
     return is_allowed(policies[scope.name], object_values, scope.dimension_names, action)
 
 
-def token_q(token, scope, action):
+def token_q(token: Token, scope: PolicyScope, action: Action) -> Q:
     """The ``Q`` narrowing a queryset to what ``token`` may do ``action`` on in ``scope``."""
     if not scope.decides(action):
         return Q()

@@ -6,6 +6,8 @@ combination digest, so two parallel defaults cannot both land); the default
 cannot be deleted or narrowed while other policies remain; ``auto_policy`` needs
 a restrictive default. Violations are a 400 (a rule) or a 409 (a duplicate or a
 cap), never a 500 and never half-written.
+
+Internal: may change without notice.
 """
 
 from django.db import IntegrityError, transaction

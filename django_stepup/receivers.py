@@ -11,6 +11,8 @@ fails, one error is logged on the ``django_stepup.notifications`` logger (the
 event and the user id, no address and no content) and nothing is raised.
 Names the user chose (a token's, a factor's) reach the templates through
 :func:`one_line`, so they cannot add lines or headers to a mail.
+
+Internal: may change without notice.
 """
 
 import logging

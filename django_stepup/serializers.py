@@ -1,5 +1,11 @@
+"""The serializers of the auth API.
+
+Internal: may change without notice.
+"""
+
 from collections.abc import Mapping
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -44,7 +50,13 @@ class StrictBooleanField(serializers.BooleanField):
         self.fail("invalid", input=data)
 
 
-class RejectUnknownFieldsMixin:
+if TYPE_CHECKING:
+    _SerializerBase = serializers.Serializer
+else:
+    _SerializerBase = object
+
+
+class RejectUnknownFieldsMixin(_SerializerBase):
     """400 naming every key that is not a writable field: mass assignment is visible."""
 
     def to_internal_value(self, data):
@@ -88,7 +100,8 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     """
 
     owner = serializers.SerializerMethodField()
-    is_valid = serializers.BooleanField(read_only=True)
+    # DRF moves declared fields off the class, so this never hides Serializer.is_valid().
+    is_valid = serializers.BooleanField(read_only=True)  # type: ignore[assignment]
     auto_policy = StrictBooleanField(required=False)
 
     class Meta:
@@ -268,6 +281,8 @@ class NewTOTPFactorSerializer(TOTPFactorSerializer):
 class PolicyListSerializer(serializers.ListSerializer):
     """Loads what the dimensions need to show many policies in one query per dimension."""
 
+    child: "PolicySerializer"
+
     def to_representation(self, data):
         policies = list(data.all() if hasattr(data, "all") else data)
         scope = self.child.scope
@@ -291,14 +306,14 @@ class PolicySerializer(RejectUnknownFieldsMixin, serializers.Serializer):
     class Meta:
         list_serializer_class = PolicyListSerializer
 
-    prefetched = None
+    prefetched: dict[str, Any] | None = None
 
     @property
     def scope(self):
         return self.context["scope"]
 
     def get_fields(self):
-        fields = {"id": serializers.UUIDField(read_only=True)}
+        fields: dict[str, serializers.Field] = {"id": serializers.UUIDField(read_only=True)}
         for dimension in self.scope.dimensions:
             fields[dimension.name] = dimension.get_field()
         fields["perm_write"] = StrictBooleanField(required=False, default=False)

@@ -6,6 +6,18 @@ No signal ever carries a secret, a code or a password.
 
 from django.dispatch import Signal
 
+__all__ = [
+    "factor_activated",
+    "factor_removed",
+    "login_failed",
+    "login_succeeded",
+    "recovery_codes_generated",
+    "step_up_failed",
+    "step_up_succeeded",
+    "token_created",
+    "tokens_revoked",
+]
+
 #: A login issued a login token. Arguments: ``user``, ``token`` (``mfa`` True when a
 #: code promoted it at once), ``request``.
 login_succeeded = Signal()

@@ -3,18 +3,25 @@
 Addresses are normalised before matching: an IPv4-mapped IPv6 address is its
 IPv4 address (so it matches IPv4 subnets and never an IPv6-only list), and an
 IPv6 zone id is dropped. Anything that does not parse fails closed.
+
+Internal: may change without notice.
 """
 
 import ipaddress
 import re
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import TypeAlias
+
+Address: TypeAlias = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network: TypeAlias = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 DEFAULT_SUBNETS = ["0.0.0.0/0", "::/0"]
 MAX_SUBNETS = 100
 _CIDR_CHARACTERS = re.compile(r"[0-9A-Fa-f:./]{2,49}")
 
 
-def normalise_address(value):
+def normalise_address(value: object) -> Address | None:
     """Return the ``ip_address`` for a ``REMOTE_ADDR`` value, or None if it is not one."""
     if not isinstance(value, str):
         return None
@@ -27,7 +34,7 @@ def normalise_address(value):
     return address
 
 
-def parse_subnet(value):
+def parse_subnet(value: object) -> Network:
     """Parse one CIDR string strictly; raise ``ValueError`` with a message for a user."""
     if not isinstance(value, str) or not _CIDR_CHARACTERS.fullmatch(value):
         raise ValueError(f"{value!r} is not a CIDR subnet such as 192.0.2.0/24 or 2001:db8::/32.")
@@ -40,7 +47,7 @@ def parse_subnet(value):
     return network
 
 
-def normalise_subnets(values):
+def normalise_subnets(values: object) -> list[str]:
     """Validate a list of CIDR strings and return them in canonical form."""
     if not isinstance(values, list | tuple):
         raise ValueError("Expected a list of CIDR subnets.")
@@ -52,8 +59,8 @@ def normalise_subnets(values):
 
 
 @lru_cache(maxsize=1024)
-def _networks(subnets):
-    networks = []
+def _networks(subnets: tuple[str, ...]) -> tuple[Network, ...]:
+    networks: list[Network] = []
     for value in subnets:
         try:
             networks.append(ipaddress.ip_network(value, strict=False))
@@ -62,7 +69,7 @@ def _networks(subnets):
     return tuple(networks)
 
 
-def subnets_outside(subnets, allowed):
+def subnets_outside(subnets: Iterable[str], allowed: Iterable[str]) -> list[str]:
     """The members of ``subnets`` that lie inside none of the ``allowed`` subnets, in order."""
     networks = _networks(tuple(allowed))
     outside = []
@@ -75,7 +82,7 @@ def subnets_outside(subnets, allowed):
     return outside
 
 
-def address_allowed(remote_addr, subnets):
+def address_allowed(remote_addr: object, subnets: Iterable[str] | None) -> bool:
     """Whether ``remote_addr`` lies in one of ``subnets``; False for garbage or no subnets."""
     address = normalise_address(remote_addr)
     if address is None or not subnets:

@@ -6,6 +6,8 @@ against its account (the normalised email) and its client address
 (``REMOTE_ADDR``) *before* the password is checked, in fixed windows kept in
 the cache named by ``THROTTLE_CACHE``. ``cache.add`` plus ``cache.incr`` is
 atomic on Redis and Memcached, so workers sharing such a cache share the count.
+
+Internal: may change without notice.
 """
 
 import hashlib

@@ -4,6 +4,8 @@ The random part is 30 base62 characters (about 178 bits from :mod:`secrets`),
 the checksum 6 base62 characters of the CRC-32 of prefix and random part. A
 mistyped or made-up string fails :func:`parse_secret` before any database
 query; a well-formed one is looked up by its SHA-256 :func:`digest` only.
+
+Internal: may change without notice.
 """
 
 import hashlib
@@ -25,7 +27,7 @@ SECRET_PATTERN = re.compile(
 )
 
 
-def _base62(number, length):
+def _base62(number: int, length: int) -> str:
     chars = []
     for _ in range(length):
         number, remainder = divmod(number, 62)
@@ -33,18 +35,18 @@ def _base62(number, length):
     return "".join(reversed(chars))
 
 
-def checksum(prefix, random_part):
+def checksum(prefix: str, random_part: str) -> str:
     return _base62(zlib.crc32(f"{prefix}_{random_part}".encode()), CHECKSUM_LENGTH)
 
 
-def generate_secret():
+def generate_secret() -> str:
     """Return a new secret with the configured prefix."""
     prefix = stepup_settings.TOKEN_PREFIX
     random_part = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
     return f"{prefix}_{random_part}{checksum(prefix, random_part)}"
 
 
-def parse_secret(value):
+def parse_secret(value: object) -> str | None:
     """Return ``value`` if it is a well-formed secret with a valid checksum, else None."""
     if not isinstance(value, str):
         return None
@@ -57,6 +59,6 @@ def parse_secret(value):
     return value
 
 
-def digest(secret):
+def digest(secret: str) -> str:
     """SHA-256 hex digest: what the database stores instead of the secret."""
     return hashlib.sha256(secret.encode()).hexdigest()

@@ -5,7 +5,11 @@ The host project includes :mod:`django_stepup.urls` (conventionally under
 ``STEPUP["AUTHENTICATION_CLASSES"]`` (by default
 :class:`~django_stepup.authentication.StepUpTokenAuthentication`) only, except
 login, which needs no credentials and ignores any ``Authorization`` header.
+
+Internal: may change without notice.
 """
+
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
@@ -15,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
-from rest_framework.generics import get_object_or_404
+from rest_framework.generics import GenericAPIView, get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -66,7 +70,14 @@ class MFANotEnabled(CodedAPIException):
     default_code = "mfa_not_enabled"
 
 
-class StepUpAPIMixin:
+if TYPE_CHECKING:
+    _APIViewBase = APIView
+    _GenericAPIViewBase = GenericAPIView
+else:
+    _APIViewBase = _GenericAPIViewBase = object
+
+
+class StepUpAPIMixin(_APIViewBase):
     """What every view of the app shares: step-up tokens only, JSON bodies only (else 415).
 
     The authentication classes are ``STEPUP["AUTHENTICATION_CLASSES"]``, read per request.
@@ -193,7 +204,7 @@ class AccountView(StepUpTokenView):
         return Response(
             {
                 "email": getattr(user, get_user_model().get_email_field_name()),
-                "created": serializers.DateTimeField().to_representation(created),
+                "created": created and serializers.DateTimeField().to_representation(created),
                 "mfa_enabled": mfa_enabled(user),
             }
         )
@@ -307,7 +318,7 @@ def _get_or_404(queryset, **lookup):
         raise NotFound() from None
 
 
-class SameNotFoundMixin:
+class SameNotFoundMixin(_GenericAPIViewBase):
     def get_object(self):
         try:
             return super().get_object()
@@ -323,7 +334,7 @@ class TokenViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.ModelViewSet):
     pagination_class = None
 
     def get_queryset(self):
-        return Token.objects.filter(user=self.request.user).select_related("user")
+        return Token.objects.filter(user=self.request.user.pk).select_related("user")
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
@@ -378,7 +389,7 @@ class TokenPolicyViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.GenericView
     def get_token(self):
         if not hasattr(self, "_token"):
             self._token = _get_or_404(
-                Token.objects.filter(user=self.request.user), pk=self.kwargs["token_id"]
+                Token.objects.filter(user=self.request.user.pk), pk=self.kwargs["token_id"]
             )
         return self._token
 

@@ -38,7 +38,7 @@ extensions = [
     "stepupdocs",
 ]
 autodoc_member_order = "bysource"
-autodoc_typehints = "none"
+autodoc_typehints = "signature"
 # Inherited docstrings would document DRF's and Django's methods as ours.
 autodoc_inherit_docstrings = False
 
