@@ -27,8 +27,9 @@ class StepUpConfig(AppConfig):
         from django.conf import settings
         from django.db.models.signals import post_save, pre_save
 
-        from . import audit, receivers, signals
+        from . import audit, mfa_state, receivers, signals
 
+        mfa_state.connect_device_receivers()
         user_model = settings.AUTH_USER_MODEL
         pre_save.connect(
             receivers.remember_password_change,

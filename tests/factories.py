@@ -51,7 +51,6 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = TOTPDevice
-        skip_postgeneration_save = True
 
     class Params:
         pending = factory.Trait(confirmed=False)
@@ -59,11 +58,6 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"authenticator {n}")
     confirmed = True
-
-    @factory.post_generation
-    def mfa_state(device, create, extracted, **kwargs):
-        if create and device.confirmed:
-            MFAState.objects.update_or_create(user=device.user, defaults={"enabled": True})
 
 
 class MFAStateFactory(factory.django.DjangoModelFactory):

@@ -683,3 +683,26 @@ def test_delete_selected_revokes_with_the_signal(admin_client):
     assert response.status_code == 302
     assert list(Token.objects.all()) == [keep]
     assert [kwargs["reason"] for _sender, kwargs in sent] == ["admin"]
+
+
+def test_mfa_state_cannot_be_deleted_or_edited_here(admin_client):
+    state = TOTPDeviceFactory().user.stepup_mfa_state
+    url = f"/admin/django_stepup/mfastate/{state.pk}/"
+    assert admin_client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
+    response = admin_client.get("/admin/django_stepup/mfastate/")
+    assert "delete_selected" not in dict(response.context["action_form"].fields["action"].choices)
+    admin_client.post(
+        "/admin/django_stepup/mfastate/",
+        {"action": "delete_selected", "_selected_action": [state.pk], "post": "yes"},
+    )
+    admin_client.post(url, {"enabled": "off"})
+    assert MFAState.objects.get(pk=state.pk).enabled is True
+
+
+def test_deleting_a_user_in_the_admin_deletes_their_mfa_state(admin_client):
+    user = TOTPDeviceFactory().user
+    opts = user._meta
+    url = f"/admin/{opts.app_label}/{opts.model_name}/{user.pk}/delete/"
+    response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not MFAState.objects.filter(user_id=user.pk).exists()

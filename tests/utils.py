@@ -1,5 +1,6 @@
 import threading
 
+from django.contrib.auth import get_user_model
 from django.db import connections
 
 #: API.md's token object, with the test settings' flags (the secret only when created).
@@ -20,6 +21,18 @@ TOKEN_FIELDS = {
     "auto_policy",
     "is_valid",
 }
+
+
+def login_body(user, password=None, **extra):
+    """The body of ``POST auth/login/`` for ``user``: its USERNAME_FIELD, the password, extras."""
+    from tests.factories import PASSWORD
+
+    username_field = get_user_model().USERNAME_FIELD
+    return {
+        username_field: getattr(user, username_field),
+        "password": password or PASSWORD,
+        **extra,
+    }
 
 
 def authenticated(client, secret, scheme="Token"):

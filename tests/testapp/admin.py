@@ -1,0 +1,6 @@
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+
+# The host's user admin, as a project has one (Django's own User registers itself).
+if not admin.site.is_registered(get_user_model()):
+    admin.site.register(get_user_model(), search_fields=[get_user_model().USERNAME_FIELD])
