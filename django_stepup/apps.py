@@ -1,3 +1,5 @@
+import contextlib
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -20,8 +22,10 @@ class StepUpConfig(AppConfig):
         setting_changed.connect(policies.clear_scopes, dispatch_uid="django_stepup_policy_scopes")
         self.connect_receivers()
         # Load the declared scopes now so that their receivers (e.g. deleting the policies
-        # of a deleted domain) are connected before the first request.
-        policies.get_scopes()
+        # of a deleted domain) are connected before the first request. A declaration that
+        # fails to load is reported by the system checks (django_stepup.E015 to E017).
+        with contextlib.suppress(Exception):
+            policies.get_scopes()
 
     def connect_receivers(self):
         from django.conf import settings
