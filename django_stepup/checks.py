@@ -134,7 +134,9 @@ def _check_values():
     for key, value in durations.items():
         if value <= timedelta(0):
             errors.append(
-                Error(f"STEPUP[{key!r}] must be a positive duration.", id=E011_DURATION_NOT_POSITIVE)
+                Error(
+                    f"STEPUP[{key!r}] must be a positive duration.", id=E011_DURATION_NOT_POSITIVE
+                )
             )
     if durations["LOGIN_TOKEN_MAX_UNUSED_PERIOD"] > durations["LOGIN_TOKEN_MAX_AGE"]:
         errors.append(

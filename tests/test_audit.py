@@ -344,7 +344,7 @@ def test_clearauditlog_dry_run_deletes_nothing(db):
     [
         ({"AUDIT_LOG": "yes"}, ["django_stepup.E002"]),
         ({"AUDIT_LOG_MAX_AGE": 90}, ["django_stepup.E002"]),
-        ({"AUDIT_LOG_MAX_AGE": timedelta(0)}, ["django_stepup.E003"]),
+        ({"AUDIT_LOG_MAX_AGE": timedelta(0)}, ["django_stepup.E011"]),
     ],
 )
 def test_checks_validate_the_audit_settings(settings, value, expected):

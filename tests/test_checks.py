@@ -79,7 +79,9 @@ def test_check_is_registered(settings, db):
 
 
 def test_totp_plugin_must_be_installed():
-    without = [app for app in django_settings.INSTALLED_APPS if app != "django_otp.plugins.otp_totp"]
+    without = [
+        app for app in django_settings.INSTALLED_APPS if app != "django_otp.plugins.otp_totp"
+    ]
     with override_settings(INSTALLED_APPS=without):
         assert "django_stepup.E014" in [m.id for m in check_settings()]
 
