@@ -13,10 +13,14 @@ PASSWORD = "correct horse battery staple"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """A user of ``AUTH_USER_MODEL``: the test app's (login by email) or Django's own."""
+
     class Meta:
         model = get_user_model()
-        django_get_or_create = ("email",)
+        django_get_or_create = (get_user_model().USERNAME_FIELD,)
 
+    if get_user_model().USERNAME_FIELD != "email":
+        username = factory.Sequence(lambda n: f"user{n}")
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     password = factory.django.Password(PASSWORD)
 

@@ -18,7 +18,7 @@ from django_stepup.audit import email_hmac
 from django_stepup.checks import check_settings
 from django_stepup.models import AuditEvent
 from tests.factories import PASSWORD, TokenFactory, TOTPDeviceFactory, UserFactory
-from tests.utils import authenticated
+from tests.utils import authenticated, login_body, login_field
 
 LOGGER = "django_stepup.audit"
 EXTRA_FIELDS = ("event", "user_id", "token_id", "ip_address", "details")
@@ -66,9 +66,7 @@ def promoted(factor):
 
 
 def test_login(api_client, user, audit_records):
-    response = api_client.post(
-        "/auth/login/", {"email": user.email, "password": PASSWORD}, format="json"
-    )
+    response = api_client.post("/auth/login/", login_body(user, PASSWORD), format="json")
     assert response.status_code == 200
     secret = response.json()["token"]
     row, record = the_event(audit_records, "login_succeeded", secret, PASSWORD)
@@ -82,9 +80,7 @@ def test_login(api_client, user, audit_records):
 
 def test_login_with_a_wrong_password(api_client, user, audit_records):
     password = "a wrong password, not PASSWORD"
-    response = api_client.post(
-        "/auth/login/", {"email": user.email, "password": password}, format="json"
-    )
+    response = api_client.post("/auth/login/", login_body(user, password), format="json")
     assert response.status_code == 401
     row, record = the_event(audit_records, "login_failed", password, PASSWORD)
     assert (row.user, row.token_id, row.ip_address, row.details) == (user, None, "127.0.0.1", {})
@@ -95,7 +91,7 @@ def test_login_with_a_wrong_password(api_client, user, audit_records):
 def test_login_with_an_unknown_email_stores_only_a_keyed_hash(api_client, db, audit_records):
     email = "nobody@example.com"
     for _ in range(2):
-        api_client.post("/auth/login/", {"email": email, "password": "x"}, format="json")
+        api_client.post("/auth/login/", {login_field(): email, "password": "x"}, format="json")
     rows = list(AuditEvent.objects.all())
     assert [row.user for row in rows] == [None, None]
     assert rows[0].details == rows[1].details
@@ -108,7 +104,7 @@ def test_login_with_an_unknown_email_stores_only_a_keyed_hash(api_client, db, au
 def test_login_from_an_unparsable_address_stores_no_address(api_client, user, audit_records):
     api_client.post(
         "/auth/login/",
-        {"email": user.email, "password": "x"},
+        login_body(user, "x"),
         format="json",
         REMOTE_ADDR="unix:/run/gunicorn.sock",
     )
@@ -119,7 +115,7 @@ def test_login_from_an_unparsable_address_stores_no_address(api_client, user, au
 def test_an_ipv4_mapped_address_is_stored_as_ipv4(api_client, user, audit_records):
     api_client.post(
         "/auth/login/",
-        {"email": user.email, "password": "x"},
+        login_body(user, "x"),
         format="json",
         REMOTE_ADDR="::ffff:192.0.2.7",
     )
@@ -240,7 +236,7 @@ def test_a_full_session_never_logs_a_secret(api_client, factor, totp_code, audit
     code = totp_code(factor)
     login = api_client.post(
         "/auth/login/",
-        {"email": factor.user.email, "password": PASSWORD, "code": code},
+        login_body(factor.user, PASSWORD, code=code),
         format="json",
     ).json()
     client = authenticated(api_client, login["token"])

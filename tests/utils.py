@@ -23,16 +23,21 @@ TOKEN_FIELDS = {
 }
 
 
+def login_field():
+    """The login body's identifier field: the user model's USERNAME_FIELD."""
+    return get_user_model().USERNAME_FIELD
+
+
+def login_name(user):
+    """What ``user`` logs in with: their username, or their email for the test app's User."""
+    return getattr(user, login_field())
+
+
 def login_body(user, password=None, **extra):
     """The body of ``POST auth/login/`` for ``user``: its USERNAME_FIELD, the password, extras."""
     from tests.factories import PASSWORD
 
-    username_field = get_user_model().USERNAME_FIELD
-    return {
-        username_field: getattr(user, username_field),
-        "password": password or PASSWORD,
-        **extra,
-    }
+    return {login_field(): login_name(user), "password": password or PASSWORD, **extra}
 
 
 def authenticated(client, secret, scheme="Token"):
