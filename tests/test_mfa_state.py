@@ -1,10 +1,12 @@
 """MFA is on exactly when the user has a confirmed django-otp device, however it was created."""
 
 import threading
+from importlib import import_module
 
 import pytest
 from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.state import ProjectState
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -156,6 +158,15 @@ def test_the_migration_backfills_existing_devices():
     states = {s.user_id: (s.enabled, s.failure_count) for s in MFAState.objects.all()}
     assert states == {with_row.pk: (True, 2), without_row.pk: (True, 0)}
     assert pending_only.pk not in states and neither.pk not in states
+
+
+def test_the_backfill_reads_device_apps_without_migrations(user):
+    """Such an app's models reach the migration without relations; its own model reads it."""
+    backfill = import_module("django_stepup.migrations.0003_backfill_mfa_state")
+    KeyDevice.objects.bulk_create([KeyDevice(user=user, name="key", confirmed=True)])
+    state_apps = ProjectState(real_apps={"testapp"}).apps
+    assert "user" not in {f.name for f in state_apps.get_model("testapp", "KeyDevice")._meta.fields}
+    assert backfill.confirmed_device_users(state_apps, connection) == {user.pk}
 
 
 @pytest.mark.postgres
