@@ -18,7 +18,7 @@ models send no signals and so bypass this module; a missing row is still compute
 """
 
 from django.apps import apps
-from django.db import router, transaction
+from django.db import connections, router, transaction
 from django.db.models import Value
 
 CONFIRMATION_FIELDS = {"confirmed", "user", "user_id"}
@@ -78,10 +78,12 @@ def sync_on_device_save(sender, instance, using, update_fields=None, **kwargs):
     if update_fields is not None and not CONFIRMATION_FIELDS & set(update_fields):
         return
     if instance.confirmed:
+        # One upsert; MySQL and MariaDB take no conflict target.
+        target = connections[using].features.supports_update_conflicts_with_target
         MFAState.objects.using(using).bulk_create(
             [MFAState(user_id=instance.user_id, enabled=True)],
             update_conflicts=True,
-            unique_fields=["user"],
+            unique_fields=["user"] if target else None,
             update_fields=["enabled"],
         )
     else:
