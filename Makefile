@@ -19,8 +19,10 @@ demo: $(VENV)/.installed-example
 	$(BIN)/python example_project/manage.py setup_demo
 	$(BIN)/python example_project/manage.py runserver 127.0.0.1:8000
 
+# The main suite runs twice: with the test app's User (login by email) and with Django's own.
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --ds=tests.settings_django_user $(PYTEST_ARGS)
 	$(BIN)/python -m pytest --ds=example_project.settings example_project/tests $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-lint

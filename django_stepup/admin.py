@@ -644,6 +644,18 @@ class MFAStateAdmin(RecentEventsMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        """Never through this admin: the state follows the user's factors.
+
+        Deleting a user elsewhere in the admin still deletes their state with them.
+        """
+        match = request.resolver_match
+        if match is None or (match.url_name or "").startswith(
+            f"{self.opts.app_label}_{self.opts.model_name}_"
+        ):
+            return False
+        return super().has_delete_permission(request, obj)
+
     @admin.display(description=_("recovery codes left"), ordering="_recovery_codes_left")
     def recovery_codes_left(self, state):
         return state._recovery_codes_left

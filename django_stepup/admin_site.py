@@ -105,7 +105,9 @@ class StepUpAdminAuthenticationForm(AdminAuthenticationForm):
         return result.factor if result.ok else None
 
     def _send_failed(self, username):
-        signals.login_failed.send(sender=get_user_model(), email=username, request=self.request)
+        signals.login_failed.send(
+            sender=get_user_model(), identifier=username, email=username, request=self.request
+        )
 
     def _fail(self, username):
         self._send_failed(username)

@@ -3,6 +3,7 @@
 Internal: may change without notice.
 """
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
@@ -37,15 +38,18 @@ class StepUpConfig(AppConfig):
         setting_changed.connect(policies.clear_scopes, dispatch_uid="django_stepup_policy_scopes")
         self.connect_receivers()
         # Load the declared scopes now so that their receivers (e.g. deleting the policies
-        # of a deleted domain) are connected before the first request.
-        policies.get_scopes()
+        # of a deleted domain) are connected before the first request. A declaration that
+        # fails to load is reported by the system checks (django_stepup.E015 to E017).
+        with contextlib.suppress(Exception):
+            policies.get_scopes()
 
     def connect_receivers(self):
         from django.conf import settings
         from django.db.models.signals import post_save, pre_save
 
-        from . import audit, receivers, signals
+        from . import audit, mfa_state, receivers, signals
 
+        mfa_state.connect_device_receivers()
         user_model = settings.AUTH_USER_MODEL
         pre_save.connect(
             receivers.remember_password_change,

@@ -41,9 +41,9 @@ def client_address(request):
     return None if address is None else str(address)
 
 
-def email_hmac(email):
-    """A keyed hash of a login email: attempts on one unknown address can be correlated."""
-    return salted_hmac(EMAIL_HMAC_SALT, email.strip().lower(), algorithm="sha256").hexdigest()
+def email_hmac(identifier):
+    """A keyed hash of a login identifier: attempts on one unknown account can be correlated."""
+    return salted_hmac(EMAIL_HMAC_SALT, identifier.strip().lower(), algorithm="sha256").hexdigest()
 
 
 def describe(details):
@@ -104,10 +104,10 @@ def _factor_details(factor):
     return {"factor_id": factor.pk, "factor_name": factor.name}
 
 
-def _user_by_login(email):
+def _user_by_login(identifier):
     user_model = get_user_model()
     try:
-        return user_model._default_manager.get_by_natural_key(email)
+        return user_model._default_manager.get_by_natural_key(identifier)
     except user_model.DoesNotExist:
         return None
 
@@ -125,9 +125,9 @@ def record_login_succeeded(sender, user, token, request=None, **kwargs):
     )
 
 
-def record_login_failed(sender, email, request=None, **kwargs):
-    user = _user_by_login(email)
-    details = {} if user is not None else {"email_hmac": email_hmac(email)}
+def record_login_failed(sender, identifier, request=None, **kwargs):
+    user = _user_by_login(identifier)
+    details = {} if user is not None else {"email_hmac": email_hmac(identifier)}
     record(Event.LOGIN_FAILED, user=user, request=request, details=details)
 
 

@@ -1,4 +1,4 @@
-"""System checks for the ``STEPUP`` settings. Every message has a stable id.
+"""System checks for the ``STEPUP`` settings. Every message has a stable id, one per condition.
 
 Internal: may change without notice.
 """
@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from importlib import import_module
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
 from django.utils.module_loading import import_string
@@ -17,13 +18,21 @@ from .tokens import PREFIX_PATTERN
 
 E001_UNKNOWN_KEY = "django_stepup.E001"
 E002_WRONG_TYPE = "django_stepup.E002"
-E003_UNSAFE_COMBINATION = "django_stepup.E003"
+E003_BAD_FAILURE_LIMIT = "django_stepup.E003"
 E004_BAD_PREFIX = "django_stepup.E004"
 E005_BAD_PERMISSION_NAME = "django_stepup.E005"
 E006_NO_TIMEZONE = "django_stepup.E006"
 E007_NOT_A_DICT = "django_stepup.E007"
 E008_BAD_RATE = "django_stepup.E008"
 E009_UNKNOWN_CACHE = "django_stepup.E009"
+E010_COUNT_BELOW_ONE = "django_stepup.E010"
+E011_DURATION_NOT_POSITIVE = "django_stepup.E011"
+E012_IDLE_LIMIT_OUTLIVES_MAX_AGE = "django_stepup.E012"
+E013_LAST_USED_INTERVAL_TOO_LONG = "django_stepup.E013"
+E014_TOTP_NOT_INSTALLED = "django_stepup.E014"
+E015_SCOPE_NOT_IMPORTABLE = "django_stepup.E015"
+E016_NOT_A_SCOPE = "django_stepup.E016"
+E017_SCOPE_NAME_MISMATCH = "django_stepup.E017"
 W001_LOCAL_THROTTLE_CACHE = "django_stepup.W001"
 E020_NO_AUTHENTICATION_CLASS = "django_stepup.E020"
 E021_UNIMPORTABLE_AUTHENTICATION_CLASS = "django_stepup.E021"
@@ -84,7 +93,7 @@ def check_settings(app_configs=None, **kwargs):
             )
     if wrong_types:
         return errors
-    return errors + _check_values() + _check_environment()
+    return errors + _check_values() + _check_policy_scopes() + _check_environment()
 
 
 def _check_values():
@@ -112,7 +121,7 @@ def _check_values():
             Error(
                 f"STEPUP['VERIFY_FAILURE_LIMIT'] is {limit}; it must be between 1 and "
                 f"{MAX_VERIFY_FAILURE_LIMIT} (NIST SP 800-63B).",
-                id=E003_UNSAFE_COMBINATION,
+                id=E003_BAD_FAILURE_LIMIT,
             )
         )
     for key in ("LOGIN_RATE_PER_ACCOUNT", "LOGIN_RATE_PER_ADDRESS"):
@@ -126,7 +135,7 @@ def _check_values():
             and isinstance(default, int)
             and getattr(stepup_settings, key) < 1
         ):
-            errors.append(Error(f"STEPUP[{key!r}] must be at least 1.", id=E003_UNSAFE_COMBINATION))
+            errors.append(Error(f"STEPUP[{key!r}] must be at least 1.", id=E010_COUNT_BELOW_ONE))
     durations = {
         key: getattr(stepup_settings, key)
         for key, default in DEFAULTS.items()
@@ -135,14 +144,16 @@ def _check_values():
     for key, value in durations.items():
         if value <= timedelta(0):
             errors.append(
-                Error(f"STEPUP[{key!r}] must be a positive duration.", id=E003_UNSAFE_COMBINATION)
+                Error(
+                    f"STEPUP[{key!r}] must be a positive duration.", id=E011_DURATION_NOT_POSITIVE
+                )
             )
     if durations["LOGIN_TOKEN_MAX_UNUSED_PERIOD"] > durations["LOGIN_TOKEN_MAX_AGE"]:
         errors.append(
             Error(
                 "STEPUP['LOGIN_TOKEN_MAX_UNUSED_PERIOD'] is longer than "
                 "STEPUP['LOGIN_TOKEN_MAX_AGE'], so it never takes effect.",
-                id=E003_UNSAFE_COMBINATION,
+                id=E012_IDLE_LIMIT_OUTLIVES_MAX_AGE,
             )
         )
     if durations["LAST_USED_INTERVAL"] >= durations["LOGIN_TOKEN_MAX_UNUSED_PERIOD"]:
@@ -150,14 +161,60 @@ def _check_values():
             Error(
                 "STEPUP['LAST_USED_INTERVAL'] must be shorter than "
                 "STEPUP['LOGIN_TOKEN_MAX_UNUSED_PERIOD'], or tokens in use would expire as idle.",
-                id=E003_UNSAFE_COMBINATION,
+                id=E013_LAST_USED_INTERVAL_TOO_LONG,
             )
         )
     return errors
 
 
+def _check_policy_scopes():
+    from .policies import PolicyScope
+
+    errors = []
+    for name, declaration in stepup_settings.POLICY_SCOPES.items():
+        key = f"STEPUP['POLICY_SCOPES'][{name!r}]"
+        scope = declaration
+        if isinstance(declaration, str):
+            try:
+                scope = import_string(declaration)
+            except Exception as error:  # any failure of the import is the finding
+                errors.append(
+                    Error(
+                        f"{key} {declaration!r} cannot be imported: "
+                        f"{type(error).__name__}: {error}",
+                        id=E015_SCOPE_NOT_IMPORTABLE,
+                    )
+                )
+                continue
+        if not isinstance(scope, PolicyScope):
+            errors.append(
+                Error(
+                    f"{key} must be a PolicyScope or its dotted path, not {type(scope).__name__}.",
+                    id=E016_NOT_A_SCOPE,
+                )
+            )
+        elif scope.name != name:
+            errors.append(
+                Error(
+                    f"{key} declares a scope named {scope.name!r}.",
+                    hint="The key of POLICY_SCOPES must be the scope's name.",
+                    id=E017_SCOPE_NAME_MISMATCH,
+                )
+            )
+    return errors
+
+
 def _check_environment():
     errors: list[CheckMessage] = []
+    if not apps.is_installed("django_otp.plugins.otp_totp"):
+        errors.append(
+            Error(
+                "django-stepup needs 'django_otp.plugins.otp_totp' in INSTALLED_APPS: "
+                "its TOTP factors are django-otp TOTP devices.",
+                hint="Add 'django_otp' and 'django_otp.plugins.otp_totp' before 'django_stepup'.",
+                id=E014_TOTP_NOT_INSTALLED,
+            )
+        )
     if not settings.USE_TZ:
         errors.append(
             Error(

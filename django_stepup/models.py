@@ -159,7 +159,11 @@ class Token(models.Model):
 
 
 class MFAState(models.Model):
-    """Per-user step-up state, joined into the authentication query at no extra cost."""
+    """Per-user step-up state, joined into the authentication query at no extra cost.
+
+    ``enabled`` caches whether the user has a confirmed django-otp device; the devices
+    are the truth (:mod:`django_stepup.mfa_state` keeps the copy current).
+    """
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -180,11 +184,14 @@ class MFAState(models.Model):
 
 
 def mfa_enabled(user):
-    """Whether ``user`` has at least one active factor (no query if the state was joined)."""
-    try:
-        return user.stepup_mfa_state.enabled
-    except MFAState.DoesNotExist:
-        return False
+    """Whether ``user`` has a confirmed factor (no query if the state was joined).
+
+    A missing state row is computed from the devices, never taken as "off":
+    see :mod:`django_stepup.mfa_state`.
+    """
+    from .mfa_state import mfa_enabled
+
+    return mfa_enabled(user)
 
 
 class RecoveryCode(models.Model):

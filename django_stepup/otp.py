@@ -33,6 +33,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import signals
 from .conf import stepup_settings
+from .mfa_state import default_enabled, has_confirmed_device
 from .models import MFAState, RecoveryCode, Token
 from .revocation import revoke_login_tokens
 
@@ -150,7 +151,7 @@ def remove_factor(device, *, keep_token=None, request=None):
         device.delete()
         # delete() clears the pk; receivers of factor_removed still need to know which it was.
         device.pk = factor_id
-        state.enabled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        state.enabled = has_confirmed_device(user.pk)
         state.save(update_fields=["enabled"])
         if not state.enabled:
             RecoveryCode.objects.filter(user=user).delete()
@@ -273,7 +274,9 @@ def _activation_needs_step_up(state, token, factor):
 
 
 def _lock_state(user):
-    state, _ = MFAState.objects.select_for_update().get_or_create(user=user)
+    state, _ = MFAState.objects.select_for_update().get_or_create(
+        user=user, defaults={"enabled": default_enabled(user)}
+    )
     return state
 
 

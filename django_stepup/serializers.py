@@ -241,9 +241,20 @@ class StrictCharField(serializers.CharField):
 
 
 class LoginSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    email = StrictCharField(max_length=254)
+    """The user model's ``USERNAME_FIELD`` (``username``, ``email``, …), ``password``, ``code``."""
+
     password = StrictCharField(max_length=4096)
     code = StrictCharField(max_length=64, required=False)
+
+    @staticmethod
+    def username_field():
+        return get_user_model().USERNAME_FIELD
+
+    def get_fields(self):
+        user_model = get_user_model()
+        name = self.username_field()
+        max_length = getattr(user_model._meta.get_field(name), "max_length", None) or 254
+        return {name: StrictCharField(max_length=max_length), **super().get_fields()}
 
 
 class TOTPFactorSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):

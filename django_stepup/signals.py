@@ -22,7 +22,8 @@ __all__ = [
 #: code promoted it at once), ``request``.
 login_succeeded = Signal()
 
-#: A login attempt failed. Arguments: ``email`` (as submitted), ``request``.
+#: A login attempt failed. Arguments: ``identifier`` (the value of the user model's
+#: ``USERNAME_FIELD`` as submitted), ``email`` (the same value; deprecated), ``request``.
 login_failed = Signal()
 
 #: A login token was promoted by a second factor. Arguments: ``user``, ``token``,

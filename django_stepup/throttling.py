@@ -2,7 +2,8 @@
 
 DRF's throttles run before the view and are skipped when authentication
 fails, so they cannot count wrong passwords. Here each login attempt counts
-against its account (the normalised email) and its client address
+against its account (the normalised login identifier: the value of the user
+model's ``USERNAME_FIELD``) and its client address
 (``REMOTE_ADDR``) *before* the password is checked, in fixed windows kept in
 the cache named by ``THROTTLE_CACHE``. ``cache.add`` plus ``cache.incr`` is
 atomic on Redis and Memcached, so workers sharing such a cache share the count.
@@ -13,6 +14,7 @@ Internal: may change without notice.
 import hashlib
 import math
 import time
+import unicodedata
 
 from django.core.cache import caches
 
@@ -47,9 +49,14 @@ def hit(scope, identifier, rate):
     return max(1, math.ceil((window + 1) * period - now))
 
 
-def login_wait(request, email):
-    """Count a login attempt for ``email`` from the request's address; seconds to wait or 0."""
-    account = email.strip().lower()
+def normalise_identifier(identifier):
+    """NFKC, trimmed, case-folded: spellings of one account share one count."""
+    return unicodedata.normalize("NFKC", identifier).strip().casefold()
+
+
+def login_wait(request, identifier):
+    """Count a login attempt for ``identifier`` from the request's address; seconds to wait or 0."""
+    account = normalise_identifier(identifier)
     address = request.META.get("REMOTE_ADDR") or ""
     return max(
         hit("login-account", account, stepup_settings.LOGIN_RATE_PER_ACCOUNT),

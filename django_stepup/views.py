@@ -125,7 +125,11 @@ def submitted_code(request):
 
 
 class LoginView(StepUpAPIMixin, APIView):
-    """``POST {"email", "password"[, "code"]}``: a new login token, promoted if a code is given."""
+    """``POST {<USERNAME_FIELD>, "password"[, "code"]}``: a new login token, promoted by a code.
+
+    The first field is the user model's ``USERNAME_FIELD``: ``username`` for Django's
+    ``User``, ``email`` for a user model that logs in by email.
+    """
 
     authentication_classes = []
     permission_classes = []
@@ -136,20 +140,18 @@ class LoginView(StepUpAPIMixin, APIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        email = serializer.validated_data["email"]
+        username_field = serializer.username_field()
+        identifier = serializer.validated_data[username_field]
         code = serializer.validated_data.get("code")
-        wait = throttling.login_wait(request, email)
+        wait = throttling.login_wait(request, identifier)
         if wait:
             raise exceptions.Throttled(wait=wait)
         user = authenticate(
             request,
-            **{
-                get_user_model().USERNAME_FIELD: email,
-                "password": serializer.validated_data["password"],
-            },
+            **{username_field: identifier, "password": serializer.validated_data["password"]},
         )
         if user is None:
-            self.fail(request, email)
+            self.fail(request, identifier)
         with transaction.atomic():
             purge_expired_login_tokens(user)
             token, secret = Token.objects.create_token(
@@ -169,12 +171,15 @@ class LoginView(StepUpAPIMixin, APIView):
                 # Committed with the failure counter and its audit row; then the 401.
                 token.delete()
         if not verified:
-            self.fail(request, email)
+            self.fail(request, identifier)
         data = TokenSerializer(token, context={"secret": secret}).data
         return Response(data, headers=NO_STORE)
 
-    def fail(self, request, email):
-        signals.login_failed.send(sender=get_user_model(), email=email, request=request)
+    def fail(self, request, identifier):
+        # ``email`` is the same value under its old name, for receivers written before.
+        signals.login_failed.send(
+            sender=get_user_model(), identifier=identifier, email=identifier, request=request
+        )
         raise exceptions.AuthenticationFailed(INVALID_CREDENTIALS)
 
 

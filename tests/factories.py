@@ -13,10 +13,14 @@ PASSWORD = "correct horse battery staple"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
+    """A user of ``AUTH_USER_MODEL``: the test app's (login by email) or Django's own."""
+
     class Meta:
         model = get_user_model()
-        django_get_or_create = ("email",)
+        django_get_or_create = (get_user_model().USERNAME_FIELD,)
 
+    if get_user_model().USERNAME_FIELD != "email":
+        username = factory.Sequence(lambda n: f"user{n}")
     email = factory.Sequence(lambda n: f"user{n}@example.com")
     password = factory.django.Password(PASSWORD)
 
@@ -51,7 +55,6 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = TOTPDevice
-        skip_postgeneration_save = True
 
     class Params:
         pending = factory.Trait(confirmed=False)
@@ -59,11 +62,6 @@ class TOTPDeviceFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     name = factory.Sequence(lambda n: f"authenticator {n}")
     confirmed = True
-
-    @factory.post_generation
-    def mfa_state(device, create, extracted, **kwargs):
-        if create and device.confirmed:
-            MFAState.objects.update_or_create(user=device.user, defaults={"enabled": True})
 
 
 class MFAStateFactory(factory.django.DjangoModelFactory):

@@ -21,6 +21,7 @@ from tests.factories import (
     ZoneFactory,
 )
 from tests.test_signals import capture
+from tests.utils import login_field
 
 CHANGELIST = "/admin/django_stepup/token/"
 ADD = "/admin/django_stepup/token/add/"
@@ -622,7 +623,7 @@ def test_audit_event_changelist_columns_filter_and_search(admin_client):
     audit_event(UserFactory(), event="token_created")
     audit_event(None, event="login_failed")
     body = admin_client.get(EVENTS).content.decode()
-    for text in ("carol@example.com", str(token_id), "192.0.2.7", "failure_count=3"):
+    for text in (str(carol), str(token_id), "192.0.2.7", "failure_count=3"):
         assert text in body
 
     def listed(**params):
@@ -722,8 +723,8 @@ def test_the_totp_add_page_shows_the_device_as_pending_as_it_is_saved(admin_clie
 
 
 def test_the_token_user_is_picked_by_autocomplete(admin_client):
-    owner = UserFactory(email="owner@example.com")
-    UserFactory(email="someone@example.com")
+    owner = UserFactory(**{login_field(): "owner@example.com"})
+    UserFactory(**{login_field(): "someone@example.com"})
     response = admin_client.get(ADD)
     widget = response.context["adminform"].form.fields["user"].widget
     assert isinstance(widget, AutocompleteSelect)
@@ -859,3 +860,26 @@ def test_adding_a_device_below_the_factor_cap_saves_it_pending(admin_client, set
     assert "<svg" in response.content.decode()
     assert TOTPDevice.objects.filter(user=owner).count() == 2
     assert TOTPDevice.objects.get(user=owner, name="phone").confirmed is False
+
+
+def test_mfa_state_cannot_be_deleted_or_edited_here(admin_client):
+    state = TOTPDeviceFactory().user.stepup_mfa_state
+    url = f"/admin/django_stepup/mfastate/{state.pk}/"
+    assert admin_client.post(f"{url}delete/", {"post": "yes"}).status_code == 403
+    response = admin_client.get("/admin/django_stepup/mfastate/")
+    assert "delete_selected" not in dict(response.context["action_form"].fields["action"].choices)
+    admin_client.post(
+        "/admin/django_stepup/mfastate/",
+        {"action": "delete_selected", "_selected_action": [state.pk], "post": "yes"},
+    )
+    admin_client.post(url, {"enabled": "off"})
+    assert MFAState.objects.get(pk=state.pk).enabled is True
+
+
+def test_deleting_a_user_in_the_admin_deletes_their_mfa_state(admin_client):
+    user = TOTPDeviceFactory().user
+    opts = user._meta
+    url = f"/admin/{opts.app_label}/{opts.model_name}/{user.pk}/delete/"
+    response = admin_client.post(url, {"post": "yes"})
+    assert response.status_code == 302
+    assert not MFAState.objects.filter(user_id=user.pk).exists()

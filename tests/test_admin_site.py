@@ -3,18 +3,27 @@
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import override_settings
 
 from django_stepup import otp, signals
 from django_stepup.models import AuditEvent, RecoveryCode
 from tests.factories import PASSWORD, TOTPDeviceFactory, UserFactory
 from tests.test_signals import capture
+from tests.utils import login_body, login_name
 
 SITE = "/stepup-admin/"
 LOGIN = f"{SITE}login/"
 API_LOGIN = "/auth/login/"
 CSRF = re.compile(rb'name="csrfmiddlewaretoken" value="[^"]*"')
-INVALID = "Please enter the correct email, password and code for a staff account."
+
+
+def invalid_message():
+    """The one answer to any wrong part, naming the user model's login field."""
+    field = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD)
+    return f"Please enter the correct {field.verbose_name}, password and code for a staff account."
+
+
 THROTTLED = "Too many login attempts. Try again later."
 
 
@@ -35,8 +44,8 @@ def admin_login(client, username, password=PASSWORD, code=None):
     return client.post(LOGIN, data)
 
 
-def api_login(api_client, email, password=PASSWORD):
-    return api_client.post(API_LOGIN, {"email": email, "password": password}, format="json")
+def api_login(api_client, user, password=PASSWORD):
+    return api_client.post(API_LOGIN, login_body(user, password), format="json")
 
 
 def body(response):
@@ -51,7 +60,7 @@ def wrong(code):
 def test_password_and_code_enter_with_an_otp_verified_session(
     client, staff, staff_factor, totp_code
 ):
-    response = admin_login(client, staff.email, code=totp_code(staff_factor))
+    response = admin_login(client, login_name(staff), code=totp_code(staff_factor))
     assert response.status_code == 302
     assert response["Location"] == SITE
     response = client.get(SITE)
@@ -63,18 +72,18 @@ def test_password_and_code_enter_with_an_otp_verified_session(
 def test_every_wrong_part_gets_the_same_page(client, staff, staff_factor, totp_code, user):
     code = totp_code(staff_factor)
     pages = [
-        admin_login(client, staff.email, "wrong password", code),
-        admin_login(client, staff.email, code=wrong(code)),
-        admin_login(client, staff.email),
-        admin_login(client, staff.email, code="not a code"),
-        admin_login(client, staff.email, "wrong password"),
+        admin_login(client, login_name(staff), "wrong password", code),
+        admin_login(client, login_name(staff), code=wrong(code)),
+        admin_login(client, login_name(staff)),
+        admin_login(client, login_name(staff), code="not a code"),
+        admin_login(client, login_name(staff), "wrong password"),
     ]
     assert {page.status_code for page in pages} == {200}
-    assert INVALID in pages[0].content.decode()
+    assert invalid_message() in pages[0].content.decode()
     assert code not in pages[0].content.decode()
     assert [body(page) for page in pages[1:]] == [body(pages[0])] * 4
     # A user who is not staff, with the right password, reads the same words.
-    assert INVALID in admin_login(client, user.email).content.decode()
+    assert invalid_message() in admin_login(client, login_name(user)).content.decode()
     assert client.get(SITE).status_code == 302
 
 
@@ -89,36 +98,37 @@ def test_the_eleventh_attempt_is_throttled_even_with_the_right_code(
     client, staff, staff_factor, totp_code
 ):
     for _ in range(10):
-        assert INVALID in admin_login(client, staff.email, "wrong").content.decode()
-    response = admin_login(client, staff.email, code=totp_code(staff_factor))
+        assert invalid_message() in admin_login(client, login_name(staff), "wrong").content.decode()
+    response = admin_login(client, login_name(staff), code=totp_code(staff_factor))
     assert response.status_code == 200
     assert THROTTLED in response.content.decode()
-    assert INVALID not in response.content.decode()
+    assert invalid_message() not in response.content.decode()
     assert client.get(SITE).status_code == 302
 
 
 def test_api_and_admin_logins_share_the_budget(client, api_client, staff, staff_factor, totp_code):
     for _ in range(5):
-        assert api_login(api_client, staff.email, "wrong").status_code == 401
+        assert api_login(api_client, staff, "wrong").status_code == 401
     for _ in range(5):
-        assert INVALID in admin_login(client, staff.email, "wrong").content.decode()
+        assert invalid_message() in admin_login(client, login_name(staff), "wrong").content.decode()
     assert (
-        THROTTLED in admin_login(client, staff.email, code=totp_code(staff_factor)).content.decode()
+        THROTTLED
+        in admin_login(client, login_name(staff), code=totp_code(staff_factor)).content.decode()
     )
-    assert api_login(api_client, staff.email).status_code == 429
+    assert api_login(api_client, staff).status_code == 429
 
 
 def test_admin_attempts_use_up_the_api_budget(client, api_client, staff):
     for _ in range(10):
-        admin_login(client, staff.email, "wrong")
-    assert api_login(api_client, staff.email).status_code == 429
+        admin_login(client, login_name(staff), "wrong")
+    assert api_login(api_client, staff).status_code == 429
 
 
 def test_a_failed_admin_login_sends_login_failed_and_is_audited(client, staff, staff_factor):
     with capture(signals.login_failed) as received:
-        admin_login(client, staff.email, code="123456")
+        admin_login(client, login_name(staff), code="123456")
     assert len(received) == 1
-    assert received[0][1]["email"] == staff.email
+    assert received[0][1]["identifier"] == login_name(staff)
     event = AuditEvent.objects.get(event=AuditEvent.Event.LOGIN_FAILED)
     assert event.user == staff
     assert event.ip_address == "127.0.0.1"
@@ -126,14 +136,14 @@ def test_a_failed_admin_login_sends_login_failed_and_is_audited(client, staff, s
 
 def test_a_recovery_code_does_not_open_the_admin_and_is_not_used_up(client, staff, staff_factor):
     code = otp.generate_recovery_codes(staff)[0]
-    assert INVALID in admin_login(client, staff.email, code=code).content.decode()
+    assert invalid_message() in admin_login(client, login_name(staff), code=code).content.decode()
     assert RecoveryCode.objects.filter(user=staff).count() == 10
     assert client.get(SITE).status_code == 302
 
 
 def test_staff_without_a_factor_are_told_they_need_one(client, staff):
     with capture(signals.login_failed) as received:
-        response = admin_login(client, staff.email)
+        response = admin_login(client, login_name(staff))
     assert "has no confirmed second factor" in response.content.decode()
     assert len(received) == 1
     assert client.get(SITE).status_code == 302
@@ -141,20 +151,20 @@ def test_staff_without_a_factor_are_told_they_need_one(client, staff):
 
 def test_a_pending_factor_is_no_second_factor(client, staff, totp_code):
     pending = TOTPDeviceFactory(user=staff, pending=True)
-    response = admin_login(client, staff.email, code=totp_code(pending))
+    response = admin_login(client, login_name(staff), code=totp_code(pending))
     assert "has no confirmed second factor" in response.content.decode()
     assert client.get(SITE).status_code == 302
 
 
 def test_a_wrong_password_of_staff_without_a_factor_reveals_nothing(client, staff, user):
-    page = admin_login(client, staff.email, "wrong password")
-    assert INVALID in page.content.decode()
+    page = admin_login(client, login_name(staff), "wrong password")
+    assert invalid_message() in page.content.decode()
     assert "second factor" not in page.content.decode()
 
 
 @override_settings(STEPUP={"ADMIN_REQUIRE_MFA": False})
 def test_without_the_requirement_staff_without_a_factor_enter_by_password(client, staff):
-    assert admin_login(client, staff.email).status_code == 302
+    assert admin_login(client, login_name(staff)).status_code == 302
     response = client.get(SITE)
     assert response.status_code == 200
     assert not response.wsgi_request.user.is_verified()
@@ -164,9 +174,9 @@ def test_without_the_requirement_staff_without_a_factor_enter_by_password(client
 def test_without_the_requirement_staff_with_a_factor_still_need_its_code(
     client, staff, staff_factor, totp_code
 ):
-    assert INVALID in admin_login(client, staff.email).content.decode()
+    assert invalid_message() in admin_login(client, login_name(staff)).content.decode()
     client.force_login(staff)
     assert client.get(SITE).status_code == 302
     client.logout()
-    assert admin_login(client, staff.email, code=totp_code(staff_factor)).status_code == 302
+    assert admin_login(client, login_name(staff), code=totp_code(staff_factor)).status_code == 302
     assert client.get(SITE).status_code == 200

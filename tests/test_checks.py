@@ -1,6 +1,8 @@
 from datetime import timedelta
 
 import pytest
+from django.apps import apps
+from django.conf import settings as django_settings
 from django.contrib import admin
 from django.core.checks import run_checks
 from django.core.management import call_command
@@ -39,12 +41,19 @@ def test_test_settings_pass(settings):
         ({"TOKEN_PERMISSIONS": ["Create-Domain"]}, ["django_stepup.E005"]),
         ({"VERIFY_FAILURE_LIMIT": 1000}, ["django_stepup.E003"]),
         ({"VERIFY_FAILURE_LIMIT": 0}, ["django_stepup.E003"]),
-        ({"LOGIN_TOKEN_MAX_AGE": timedelta(0)}, ["django_stepup.E003"] * 2),
-        ({"LOGIN_TOKEN_MAX_UNUSED_PERIOD": timedelta(days=8)}, ["django_stepup.E003"]),
-        ({"LAST_USED_INTERVAL": timedelta(hours=2)}, ["django_stepup.E003"]),
+        ({"LOGIN_TOKEN_MAX_AGE": timedelta(0)}, ["django_stepup.E011", "django_stepup.E012"]),
+        ({"LAST_USED_INTERVAL": timedelta(seconds=-1)}, ["django_stepup.E011"]),
+        ({"LOGIN_TOKEN_MAX_UNUSED_PERIOD": timedelta(days=8)}, ["django_stepup.E012"]),
+        ({"LAST_USED_INTERVAL": timedelta(hours=2)}, ["django_stepup.E013"]),
         ({"LOGIN_RATE_PER_ACCOUNT": "ten/min"}, ["django_stepup.E008"]),
         ({"LOGIN_RATE_PER_ADDRESS": "10/fortnight"}, ["django_stepup.E008"]),
-        ({"MAX_TOKENS_PER_USER": 0}, ["django_stepup.E003"]),
+        ({"MAX_TOKENS_PER_USER": 0}, ["django_stepup.E010"]),
+        ({"MAX_FACTORS_PER_USER": -1}, ["django_stepup.E010"]),
+        ({"POLICY_SCOPES": {"rrsets": "tests.testapp.policies.missing"}}, ["django_stepup.E015"]),
+        ({"POLICY_SCOPES": {"rrsets": "tests.no_such_module.rrsets"}}, ["django_stepup.E015"]),
+        ({"POLICY_SCOPES": {"rrsets": "django_stepup.conf.DEFAULTS"}}, ["django_stepup.E016"]),
+        ({"POLICY_SCOPES": {"rrsets": 42}}, ["django_stepup.E016"]),
+        ({"POLICY_SCOPES": {"records": "tests.testapp.policies.rrsets"}}, ["django_stepup.E017"]),
         ({"THROTTLE_CACHE": "missing"}, ["django_stepup.E009"]),
     ],
 )
@@ -151,3 +160,18 @@ def test_the_system_check_refuses_a_keyword_that_is_no_auth_scheme():
         keyword = "My Token"
 
     assert _check_ids([Spaced]) == ["django_stepup.E023"]
+
+
+def test_totp_plugin_must_be_installed():
+    without = [
+        app for app in django_settings.INSTALLED_APPS if app != "django_otp.plugins.otp_totp"
+    ]
+    with override_settings(INSTALLED_APPS=without):
+        assert "django_stepup.E014" in [m.id for m in check_settings()]
+
+
+def test_a_scope_that_fails_to_load_is_a_check_error_not_a_crash(settings, db):
+    settings.STEPUP = {"POLICY_SCOPES": {"rrsets": "tests.no_such_module.rrsets"}}
+    apps.get_app_config("django_stepup").ready()
+    with pytest.raises(SystemCheckError, match="django_stepup.E015"):
+        call_command("check")

@@ -73,7 +73,7 @@ def test_querysets_split_login_and_api_tokens(db):
 
 def test_mfa_enabled_reads_the_state_row(user):
     assert mfa_enabled(user) is False
-    MFAState.objects.create(user=user, enabled=True)
+    MFAState.objects.filter(user=user).update(enabled=True)
     user.refresh_from_db()
     assert mfa_enabled(user) is True
 

@@ -18,7 +18,7 @@ from django_stepup.receivers import one_line
 from django_stepup.revocation import keep_token
 from tests.factories import PASSWORD, TokenFactory, TOTPDeviceFactory, UserFactory
 from tests.mail import mail_backend
-from tests.utils import authenticated
+from tests.utils import authenticated, login_body
 
 
 class FastPBKDF2PasswordHasher(PBKDF2PasswordHasher):
@@ -72,7 +72,9 @@ class TestPasswordChange:
 
     def test_new_users_cost_no_extra_query(self, db, django_assert_num_queries):
         with django_assert_num_queries(1):
-            get_user_model().objects.create_user(email="new@example.com", password=PASSWORD)
+            get_user_model().objects.create_user(
+                **{get_user_model().USERNAME_FIELD: "new@example.com"}, password=PASSWORD
+            )
 
     @override_settings(
         PASSWORD_HASHERS=[
@@ -83,9 +85,7 @@ class TestPasswordChange:
     def test_a_hash_upgrade_on_login_is_no_password_change(self, api_client, user):
         assert user.password.startswith("md5$")
         login = TokenFactory(user=user, login=True)
-        response = api_client.post(
-            "/auth/login/", {"email": user.email, "password": PASSWORD}, format="json"
-        )
+        response = api_client.post("/auth/login/", login_body(user, PASSWORD), format="json")
         assert response.status_code == 200
         user.refresh_from_db()
         assert user.password.startswith("pbkdf2_sha256$")

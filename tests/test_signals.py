@@ -9,7 +9,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_stepup import otp, signals
 from django_stepup.models import RecoveryCode, Token
 from tests.factories import PASSWORD, TokenFactory, TOTPDeviceFactory
-from tests.utils import authenticated
+from tests.utils import authenticated, login_body, login_name
 
 
 @contextmanager
@@ -34,16 +34,12 @@ def token(factor):
 
 def test_login_failed(api_client, factor):
     with capture(signals.login_failed) as received:
-        api_client.post(
-            "/auth/login/", {"email": factor.user.email, "password": "nope"}, format="json"
-        )
-        api_client.post(
-            "/auth/login/", {"email": factor.user.email, "password": PASSWORD}, format="json"
-        )
+        api_client.post("/auth/login/", login_body(factor.user, "nope"), format="json")
+        api_client.post("/auth/login/", login_body(factor.user, PASSWORD), format="json")
     [(sender, kwargs)] = received
     assert sender is get_user_model()
-    assert set(kwargs) == {"email", "request"}
-    assert kwargs["email"] == factor.user.email
+    assert set(kwargs) == {"identifier", "email", "request"}
+    assert kwargs["identifier"] == kwargs["email"] == login_name(factor.user)
 
 
 def test_step_up_succeeded(api_client, factor, token, totp_code):

@@ -67,3 +67,12 @@ def test_login_wait_counts_account_and_address():
     assert throttling.login_wait(request, "b@example.com") > 0
     elsewhere = RequestFactory().post("/", REMOTE_ADDR="192.0.2.2")
     assert throttling.login_wait(elsewhere, "c@example.com") == 0
+
+
+@override_settings(STEPUP={"LOGIN_RATE_PER_ACCOUNT": "2/min", "LOGIN_RATE_PER_ADDRESS": "100/min"})
+def test_login_wait_keys_on_the_normalised_identifier_of_any_user_model():
+    request = RequestFactory().post("/", REMOTE_ADDR="192.0.2.1")
+    assert throttling.login_wait(request, "Alice") == 0
+    assert throttling.login_wait(request, "\uff41lice ") == 0  # fullwidth a: NFKC folds it
+    assert throttling.login_wait(request, "ALICE") > 0
+    assert throttling.login_wait(request, "alicia") == 0

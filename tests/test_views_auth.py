@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_stepup import signals, tokens
 from django_stepup.models import Token
 from tests.factories import PASSWORD, TokenFactory, TOTPDeviceFactory, UserFactory
-from tests.utils import authenticated
+from tests.utils import authenticated, login_body, login_field, login_name
 
 LOGIN = "/auth/login/"
 LOGOUT = "/auth/logout/"
@@ -18,13 +18,17 @@ ACCOUNT = "/auth/account/"
 INVALID_CREDENTIALS = {"detail": "Invalid credentials."}
 
 
-def login(client, email, password=PASSWORD, **extra):
-    return client.post(LOGIN, {"email": email, "password": password, **extra}, format="json")
+def login(client, identifier, password=PASSWORD, **extra):
+    """``identifier`` is a user (who logs in with their USERNAME_FIELD) or a string."""
+    if not isinstance(identifier, str):
+        identifier = login_name(identifier)
+    body = {login_field(): identifier, "password": password, **extra}
+    return client.post(LOGIN, body, format="json")
 
 
 class TestLogin:
     def test_issues_an_unpromoted_login_token_with_every_flag(self, api_client, user):
-        response = login(api_client, user.email)
+        response = login(api_client, user)
         assert response.status_code == 200
         data = response.json()
         assert data["mfa"] is False
@@ -42,7 +46,7 @@ class TestLogin:
         assert token.digest == tokens.digest(data["token"])
 
     def test_the_secret_authenticates(self, api_client, user):
-        secret = login(api_client, user.email).json()["token"]
+        secret = login(api_client, user).json()["token"]
         response = authenticated(api_client, secret).get(ACCOUNT)
         assert response.status_code == 200
         assert response.json()["email"] == user.email
@@ -55,7 +59,7 @@ class TestLogin:
         }
     )
     def test_lifetimes_come_from_settings(self, api_client, user):
-        data = login(api_client, user.email).json()
+        data = login(api_client, user).json()
         assert (data["max_age"], data["max_unused_period"]) == ("1 00:00:00", "00:15:00")
 
     def test_wrong_password_unknown_email_and_inactive_user_answer_identically(
@@ -67,10 +71,10 @@ class TestLogin:
         unusable.set_unusable_password()
         unusable.save()
         responses = [
-            login(api_client, user.email, "wrong password"),
+            login(api_client, user, "wrong password"),
             login(api_client, "nobody@example.com"),
-            login(api_client, inactive.email),
-            login(api_client, unusable.email),
+            login(api_client, inactive),
+            login(api_client, unusable),
         ]
         for response in responses:
             assert response.status_code == 401
@@ -87,11 +91,12 @@ class TestLogin:
 
         signals.login_failed.connect(receiver)
         try:
-            login(api_client, user.email, "wrong password")
+            login(api_client, user, "wrong password")
         finally:
             signals.login_failed.disconnect(receiver)
         assert len(received) == 1
-        assert received[0]["email"] == user.email
+        assert received[0]["identifier"] == login_name(user)
+        assert received[0]["email"] == login_name(user)
         assert received[0]["request"] is not None
 
     @pytest.mark.parametrize(
@@ -99,7 +104,7 @@ class TestLogin:
         [{"mfa": True}, {"mfa": None}, {"perm_manage_tokens": True}, {"max_age": None}],
     )
     def test_unknown_fields_are_rejected_by_name(self, api_client, user, extra):
-        response = login(api_client, user.email, **extra)
+        response = login(api_client, user, **extra)
         assert response.status_code == 400
         assert response.json() == {name: ["Unknown field."] for name in extra}
         assert not Token.objects.exists()
@@ -108,18 +113,27 @@ class TestLogin:
         "body",
         [
             {"password": PASSWORD},
-            {"email": "a@example.com"},
-            {"email": ["a@example.com"], "password": PASSWORD},
-            {"email": "a@example.com", "password": 12345},
-            {"email": "a@example.com", "password": PASSWORD, "code": 123456},
-            {"email": "a\x00@example.com", "password": PASSWORD},
+            {"LOGIN": "a@example.com"},
+            {"LOGIN": ["a@example.com"], "password": PASSWORD},
+            {"LOGIN": "a@example.com", "password": 12345},
+            {"LOGIN": "a@example.com", "password": PASSWORD, "code": 123456},
+            {"LOGIN": "a\x00@example.com", "password": PASSWORD},
         ],
     )
     def test_malformed_bodies_are_400_naming_the_field(self, api_client, db, body):
+        body = {login_field() if key == "LOGIN" else key: value for key, value in body.items()}
         response = api_client.post(LOGIN, body, format="json")
         assert response.status_code == 400
-        assert set(response.json()) <= {"email", "password", "code"}
+        assert set(response.json()) <= {login_field(), "password", "code"}
         assert response.json()
+
+    def test_the_login_field_is_the_user_models_username_field(self, api_client, user):
+        other = "email" if login_field() == "username" else "username"
+        body = {other: login_name(user), "password": PASSWORD}
+        response = api_client.post(LOGIN, body, format="json")
+        assert response.status_code == 400
+        assert response.json() == {other: ["Unknown field."]}
+        assert api_client.post(LOGIN, login_body(user), format="json").status_code == 200
 
     def test_a_json_array_is_400(self, api_client, db):
         response = api_client.post(LOGIN, [], format="json")
@@ -127,7 +141,7 @@ class TestLogin:
 
     def test_a_stale_authorization_header_does_not_break_login(self, api_client, user):
         authenticated(api_client, tokens.generate_secret())
-        assert login(api_client, user.email).status_code == 200
+        assert login(api_client, user).status_code == 200
 
     def test_purges_the_users_expired_login_tokens_only(self, api_client, user):
         old = timezone.now() - timedelta(days=8)
@@ -138,14 +152,14 @@ class TestLogin:
         alive = TokenFactory(user=user, login=True, max_age=timedelta(days=7))
         expired_api = TokenFactory(user=user, created=old, max_age=timedelta(days=7))
         others = TokenFactory(login=True, created=old, max_age=timedelta(days=7))
-        login(api_client, user.email)
+        login(api_client, user)
         remaining = set(Token.objects.values_list("pk", flat=True))
         assert expired.pk not in remaining
         assert idle.pk not in remaining
         assert {alive.pk, expired_api.pk, others.pk} <= remaining
 
     def test_login_with_a_code_promotes_at_once(self, api_client, factor, totp_code):
-        response = login(api_client, factor.user.email, code=totp_code(factor))
+        response = login(api_client, factor.user, code=totp_code(factor))
         assert response.status_code == 200
         data = response.json()
         assert data["mfa"] is True
@@ -156,12 +170,12 @@ class TestLogin:
         from django_stepup import otp
 
         code = otp.generate_recovery_codes(factor.user)[0]
-        assert login(api_client, factor.user.email, code=code).json()["mfa"] is True
-        assert login(api_client, factor.user.email, code=code).status_code == 401
+        assert login(api_client, factor.user, code=code).json()["mfa"] is True
+        assert login(api_client, factor.user, code=code).status_code == 401
 
     def test_login_with_a_wrong_code_fails_like_a_wrong_password(self, api_client, factor):
-        response = login(api_client, factor.user.email, code="000000")
-        wrong_password = login(api_client, factor.user.email, "wrong")
+        response = login(api_client, factor.user, code="000000")
+        wrong_password = login(api_client, factor.user, "wrong")
         assert response.status_code == 401
         assert response.content == wrong_password.content
         assert not Token.objects.exists()
@@ -169,12 +183,12 @@ class TestLogin:
         assert factor.user.stepup_mfa_state.failure_count == 1
 
     def test_a_code_for_a_user_without_mfa_is_ignored(self, api_client, user):
-        response = login(api_client, user.email, code="123456")
+        response = login(api_client, user, code="123456")
         assert response.status_code == 200
         assert response.json()["mfa"] is False
 
     def test_without_a_code_a_user_with_mfa_gets_an_unpromoted_token(self, api_client, factor):
-        assert login(api_client, factor.user.email).json()["mfa"] is False
+        assert login(api_client, factor.user).json()["mfa"] is False
 
 
 class TestLoginThrottle:
@@ -182,23 +196,23 @@ class TestLoginThrottle:
 
     def test_failures_count_against_the_account(self, api_client, user):
         for _ in range(10):
-            assert login(api_client, user.email, "wrong").status_code == 401
-        response = login(api_client, user.email)
+            assert login(api_client, user, "wrong").status_code == 401
+        response = login(api_client, user)
         assert response.status_code == 429
         assert int(response["Retry-After"]) >= 1
         assert not Token.objects.exists()
 
     def test_account_key_is_normalised(self, api_client, user):
         for i in range(10):
-            email = user.email.upper() if i % 2 else f" {user.email} "
-            login(api_client, email, "wrong")
-        assert login(api_client, user.email).status_code == 429
+            name = login_name(user)
+            login(api_client, name.upper() if i % 2 else f" {name} ", "wrong")
+        assert login(api_client, user).status_code == 429
 
     def test_failures_count_against_the_address(self, api_client, db):
         for i in range(30):
             assert login(api_client, f"nobody{i}@example.com").status_code == 401
         user = UserFactory()
-        response = login(api_client, user.email)
+        response = login(api_client, user)
         assert response.status_code == 429
         assert int(response["Retry-After"]) >= 1
 
@@ -208,7 +222,7 @@ class TestLoginThrottle:
         user = UserFactory()
         response = api_client.post(
             LOGIN,
-            {"email": user.email, "password": PASSWORD},
+            login_body(user),
             format="json",
             REMOTE_ADDR="198.51.100.7",
         )
@@ -217,12 +231,12 @@ class TestLoginThrottle:
     def test_the_window_passes(self, api_client, user):
         with time_machine.travel("2030-01-01 00:00:05", tick=False) as traveller:
             for _ in range(10):
-                login(api_client, user.email, "wrong")
-            response = login(api_client, user.email)
+                login(api_client, user, "wrong")
+            response = login(api_client, user)
             assert response.status_code == 429
             assert response["Retry-After"] == "55"
             traveller.shift(timedelta(seconds=56))
-            assert login(api_client, user.email).status_code == 200
+            assert login(api_client, user).status_code == 200
 
 
 class TestLogout:
@@ -256,9 +270,10 @@ class TestAccount:
         token = TokenFactory(user=user, login=True)
         response = authenticated(api_client, token.secret).get(ACCOUNT)
         assert response.status_code == 200
+        created = getattr(user, "date_joined", None) or user.created
         assert response.json() == {
             "email": user.email,
-            "created": user.created.isoformat().replace("+00:00", "Z"),
+            "created": created.isoformat().replace("+00:00", "Z"),
             "mfa_enabled": True,
         }
 

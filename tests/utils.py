@@ -1,5 +1,6 @@
 import threading
 
+from django.contrib.auth import get_user_model
 from django.db import connections
 
 #: API.md's token object, with the test settings' flags (the secret only when created).
@@ -20,6 +21,23 @@ TOKEN_FIELDS = {
     "auto_policy",
     "is_valid",
 }
+
+
+def login_field():
+    """The login body's identifier field: the user model's USERNAME_FIELD."""
+    return get_user_model().USERNAME_FIELD
+
+
+def login_name(user):
+    """What ``user`` logs in with: their username, or their email for the test app's User."""
+    return getattr(user, login_field())
+
+
+def login_body(user, password=None, **extra):
+    """The body of ``POST auth/login/`` for ``user``: its USERNAME_FIELD, the password, extras."""
+    from tests.factories import PASSWORD
+
+    return {login_field(): login_name(user), "password": password or PASSWORD, **extra}
 
 
 def authenticated(client, secret, scheme="Token"):

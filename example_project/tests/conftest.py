@@ -8,7 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from django_stepup import otp
-from django_stepup.models import MFAState, Token, TokenPolicy
+from django_stepup.models import Token, TokenPolicy
 from dnsapi.models import Domain, RRset
 
 PASSWORD = "correct horse battery staple"
@@ -54,7 +54,6 @@ def bob(make_user):
 def alice_factor(alice):
     """An active TOTP factor of alice's: MFA is enabled for her."""
     factor = TOTPDevice.objects.create(user=alice, name="phone", confirmed=True)
-    MFAState.objects.create(user=alice, enabled=True)
     return factor
 
 

@@ -108,7 +108,6 @@ def mfa_user(email, factor_name="phone"):
     """A user with MFA enabled by one active TOTP factor; returns (user, factor)."""
     user = get_user_model().objects.create_user(email=email, password=PASSWORD)
     factor = TOTPDevice.objects.create(user=user, name=factor_name, confirmed=True)
-    MFAState.objects.create(user=user, enabled=True)
     return user, factor
 
 

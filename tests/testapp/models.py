@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django_otp.models import Device
 
 
 class UserManager(BaseUserManager):
@@ -30,14 +32,24 @@ class User(PermissionsMixin, AbstractBaseUser):
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
 
+    class Meta:
+        # Swapped out, like Django's own User, when tests.settings_django_user picks auth.User.
+        swappable = "AUTH_USER_MODEL"
+
     def __str__(self):
         return self.email
+
+
+class KeyDevice(Device):
+    """A django-otp device that is not TOTP: stands for a WebAuthn key or a host's own factor."""
 
 
 class Zone(models.Model):
     """Stands for the example project's Domain."""
 
-    owner = models.ForeignKey(User, on_delete=models.CASCADE, related_name="zones")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="zones"
+    )
     name = models.CharField(max_length=191, unique=True)
 
     def __str__(self):
