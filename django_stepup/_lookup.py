@@ -15,22 +15,32 @@ connection. Converters bound to the backend's operations are stored unbound and 
 to the calling thread's connection at each use; any other converter is rebuilt per use.
 """
 
+import enum
 import logging
 import threading
+from typing import Final
 
 from django.db import Error, connections
-from django.db.models import Field
+from django.db.models import Field, Model
 from django.db.models.expressions import Col
-from django.db.models.query import get_related_populators
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # internal, not in django-stubs
 
 from .conf import stepup_settings
 
 logger = logging.getLogger(__name__)
 
 RELATED = ("user", "user__stepup_mfa_state")
-DISABLED = object()
 
-_plans = {}
+
+class _Disabled(enum.Enum):
+    """The marker of a model and alias that use the ORM query for good."""
+
+    DISABLED = "disabled"
+
+
+DISABLED: Final = _Disabled.DISABLED
+
+_plans: dict[tuple[type[Model], str], "LookupPlan | _Disabled"] = {}
 _lock = threading.Lock()
 
 
@@ -132,6 +142,7 @@ def get_token(manager, digest):
 
 
 def _build(manager, key):
+    plan: LookupPlan | _Disabled
     with _lock:
         if key in _plans:
             return _plans[key]

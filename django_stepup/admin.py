@@ -14,6 +14,7 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.admin.utils import display_for_value
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -475,7 +476,7 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
     def get_autocomplete_fields(self, request):
         try:
             user_admin = self.admin_site.get_model_admin(get_user_model())
-        except admin.sites.NotRegistered:
+        except NotRegistered:
             return []
         return ["user"] if user_admin.get_search_fields(request) else []
 
@@ -677,7 +678,8 @@ class NewFactorForm(forms.ModelForm):
     """The TOTP device form; adding checks ``MAX_FACTORS_PER_USER`` (a form error, no save)."""
 
     def clean(self):
-        cleaned = super().clean()
+        # ModelForm.clean() returns cleaned_data; the stub allows None, as for any form.
+        cleaned = cast("dict[str, Any]", super().clean())
         user = cleaned.get("user")
         if self.instance._state.adding and user is not None:
             # Locks the user's MFA state until the admin's transaction ends, through the save.

@@ -14,6 +14,10 @@ learns that a password was right. A session opened here is OTP-verified (django-
 rule this site keeps: only verified staff enter.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NoReturn
+
 from django import forms
 from django.contrib.admin import AdminSite
 from django.contrib.admin.forms import AdminAuthenticationForm
@@ -26,14 +30,22 @@ from django_otp.admin import OTPAdminSite
 from . import otp, signals, throttling
 from .conf import stepup_settings
 
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import _User  # django-stubs: the AUTH_USER_MODEL class
+    from django.http import HttpRequest
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+__all__ = ["StepUpAdminAuthenticationForm", "StepUpAdminSite"]
+
 
 class OneTimeCodeInput(forms.TextInput):
     """A text input that never echoes what was typed: a failed login shows an empty field."""
 
-    def __init__(self, attrs=None):
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
         super().__init__({"autocomplete": "one-time-code", "inputmode": "numeric", **(attrs or {})})
 
-    def format_value(self, value):
+    def format_value(self, value: Any) -> None:
         return None
 
 
@@ -69,7 +81,7 @@ class StepUpAdminAuthenticationForm(AdminAuthenticationForm):
         ),
     }
 
-    def clean(self):
+    def clean(self) -> dict[str, Any]:
         username = self.cleaned_data.get("username")
         password = self.cleaned_data.get("password")
         if username is None or not password:
@@ -80,23 +92,25 @@ class StepUpAdminAuthenticationForm(AdminAuthenticationForm):
         if user is None or not self._may_enter(user):
             self._fail(username)
         if user_has_device(user, confirmed=True):
-            user.otp_device = self._verified_device(user)
-            if user.otp_device is None:
+            device = self._verified_device(user)
+            if device is None:
                 self._fail(username)
+            # django-otp's user_logged_in receiver reads it and marks the session verified.
+            user.otp_device = device  # type: ignore[attr-defined]  # django-otp's attribute, not the model's
         elif stepup_settings.ADMIN_REQUIRE_MFA:
             self._send_failed(username)
             raise ValidationError(self.error_messages["no_factor"], code="no_factor")
         self.user_cache = user
         return self.cleaned_data
 
-    def _may_enter(self, user):
+    def _may_enter(self, user: _User) -> bool:
         try:
             self.confirm_login_allowed(user)
         except ValidationError:
             return False
         return True
 
-    def _verified_device(self, user):
+    def _verified_device(self, user: AbstractBaseUser) -> TOTPDevice | None:
         """The TOTP factor that accepts the code, or None (recovery codes do not count here)."""
         code = self.cleaned_data.get("otp_token") or ""
         if not otp.TOTP_CODE.fullmatch(code):
@@ -104,17 +118,17 @@ class StepUpAdminAuthenticationForm(AdminAuthenticationForm):
         result = otp.verify(user, code, request=self.request)
         return result.factor if result.ok else None
 
-    def _send_failed(self, username):
+    def _send_failed(self, username: str) -> None:
         signals.login_failed.send(
             sender=get_user_model(), identifier=username, email=username, request=self.request
         )
 
-    def _fail(self, username):
+    def _fail(self, username: str) -> NoReturn:
         self._send_failed(username)
         raise self.get_invalid_login_error()
 
 
-def is_verified(user):
+def is_verified(user: object) -> bool:
     """django-otp's verdict on the session (False without ``OTPMiddleware``)."""
     check = getattr(user, "is_verified", None)
     return check is not None and check()
@@ -131,10 +145,10 @@ class StepUpAdminSite(OTPAdminSite):
     login_form = StepUpAdminAuthenticationForm
     login_template = "django_stepup/admin/login.html"
 
-    def __init__(self, name="admin"):
+    def __init__(self, name: str = "admin") -> None:
         super().__init__(name)
 
-    def has_permission(self, request):
+    def has_permission(self, request: HttpRequest) -> bool:
         if not AdminSite.has_permission(self, request):
             return False
         if is_verified(request.user):

@@ -2,7 +2,16 @@
 
 DRF imports this module by dotted path while settings load, so models are
 imported inside the methods that use them (see :meth:`StepUpTokenAuthentication.get_model`).
+
+Public: :class:`StepUpTokenAuthentication` and :data:`INVALID_TOKEN`, the message of every
+401 it answers. The helpers that read ``STEPUP["AUTHENTICATION_CLASSES"]`` for the app's
+own views and challenges are internal.
 """
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +21,14 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from . import tokens
 from .conf import stepup_settings
 from .subnets import address_allowed
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from rest_framework.request import Request
+
+    from .models import Token
+
+__all__ = ["INVALID_TOKEN", "StepUpTokenAuthentication"]
 
 INVALID_TOKEN = _("Invalid token.")
 
@@ -35,27 +52,27 @@ class StepUpTokenAuthentication(BaseAuthentication):
     subclass configured there is honoured everywhere.
     """
 
-    keyword = "Token"
-    keywords = ("Token", "Bearer")
-    model = None
+    keyword: str = "Token"
+    keywords: tuple[str, ...] = ("Token", "Bearer")
+    model: type[Token] | None = None
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "keyword" in cls.__dict__ and "keywords" not in cls.__dict__:
             cls.keywords = (cls.keyword,)
 
-    def get_model(self):
+    def get_model(self) -> type[Token]:
         if self.model is not None:
             return self.model
         from .models import Token
 
         return Token
 
-    def get_keywords(self):
+    def get_keywords(self) -> set[bytes]:
         """The accepted schemes as lower-case bytes, to compare with the header's."""
         return {keyword.lower().encode("ascii") for keyword in self.keywords}
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, Token] | None:
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() not in self.get_keywords():
             return None
@@ -69,7 +86,9 @@ class StepUpTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(INVALID_TOKEN)
         return self.authenticate_credentials(secret, request)
 
-    def authenticate_credentials(self, secret, request):
+    def authenticate_credentials(
+        self, secret: str, request: Request
+    ) -> tuple[AbstractBaseUser, Token]:
         model = self.get_model()
         try:
             token = model.objects.get_for_authentication(tokens.digest(secret))
@@ -85,7 +104,7 @@ class StepUpTokenAuthentication(BaseAuthentication):
         self.touch(token, now)
         return token.user, token
 
-    def touch(self, token, now):
+    def touch(self, token: Token, now: datetime) -> None:
         """Record use at most once per ``LAST_USED_INTERVAL``, as one conditional UPDATE."""
         from django.db.models import Q
 
@@ -97,11 +116,11 @@ class StepUpTokenAuthentication(BaseAuthentication):
         ).update(last_used=now)
         token.last_used = now
 
-    def authenticate_header(self, request):
+    def authenticate_header(self, request: Request) -> str:
         return self.keyword
 
 
-def configured_authentication_classes():
+def configured_authentication_classes() -> list[type[StepUpTokenAuthentication]]:
     """The classes of ``STEPUP["AUTHENTICATION_CLASSES"]`` (dotted paths imported on first use)."""
     return stepup_settings.authentication_classes
 
@@ -113,10 +132,12 @@ class ConfiguredAuthenticationClasses:
     instantiates the configured classes per request; a subclass may still assign a list.
     """
 
-    def __get__(self, instance, owner=None):
+    def __get__(
+        self, instance: object, owner: type | None = None
+    ) -> list[type[StepUpTokenAuthentication]]:
         return list(configured_authentication_classes())
 
 
-def challenge_scheme():
+def challenge_scheme() -> str:
     """The scheme of the app's ``WWW-Authenticate`` challenges: the first configured class's."""
     return configured_authentication_classes()[0].keyword

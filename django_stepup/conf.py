@@ -9,12 +9,17 @@ Public: :data:`stepup_settings` (read it, never write it), :class:`StepUpSetting
 :data:`DEFAULTS`.
 """
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from .authentication import StepUpTokenAuthentication
 
 __all__ = ["DEFAULTS", "StepUpSettings", "stepup_settings"]
 
@@ -88,7 +93,7 @@ class StepUpSettings:
         )
 
     @property
-    def authentication_classes(self):
+    def authentication_classes(self) -> list[type[StepUpTokenAuthentication]]:
         """``AUTHENTICATION_CLASSES`` imported (a list of classes), memoised like the keys."""
         if "_authentication_classes" not in self.__dict__:
             self.__dict__["_authentication_classes"] = [

@@ -5,11 +5,19 @@
 the request. Anything else (a session, another authenticator, anonymous) is
 denied by every class here: no token is never an API token. ``mfa`` is
 tri-state, so every check compares with ``None`` explicitly.
+
+DRF imports this module by dotted path while settings load, so models are imported
+inside the functions that use them.
 """
 
+from __future__ import annotations
+
 import copy
-from datetime import timedelta
+import enum
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
@@ -21,10 +29,50 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from .conf import stepup_settings
 from .exceptions import StepUpRequired
 
-_NO_TOKEN = object()
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+    from django.db.models import QuerySet
+    from django.http import HttpRequest
+    from rest_framework.generics import GenericAPIView
+    from rest_framework.request import Request
+    from rest_framework.serializers import BaseSerializer
+    from rest_framework.views import APIView
+
+    from .models import Token
+    from .policies import Action, PolicyScope, StoredValue
+
+    _GenericAPIViewBase = GenericAPIView[Any]
+else:
+    _GenericAPIViewBase = object
+
+__all__ = [
+    "INSUFFICIENT_TOKEN_PERMISSIONS",
+    "REACH_FIELDS",
+    "HasTokenPermission",
+    "IsAPIToken",
+    "IsLoginToken",
+    "MFARequiredIfEnabled",
+    "PolicyScopedMixin",
+    "RecentMFA",
+    "TokenPolicyPermission",
+    "check_policy",
+    "check_token_grant",
+    "check_token_reach",
+    "request_action",
+]
 
 
-def _token_mfa(request):
+class _NoToken(enum.Enum):
+    """The marker of a request that carries no step-up token."""
+
+    NO_TOKEN = "no token"
+
+
+_NO_TOKEN: Final = _NoToken.NO_TOKEN
+
+
+def _token_mfa(request: Request) -> bool | _NoToken | None:
     """The token's ``mfa`` value, or ``_NO_TOKEN`` when the request has no step-up token."""
     token = getattr(request, "auth", None)
     if token is None or not hasattr(token, "mfa") or not hasattr(token, "digest"):
@@ -32,7 +80,12 @@ def _token_mfa(request):
     return token.mfa
 
 
-def _user_has_mfa(user):
+def _auth(request: Request) -> Token:
+    """``request.auth`` typed as the step-up token (DRF's stubs type it as DRF's own token)."""
+    return cast("Token", request.auth)
+
+
+def _user_has_mfa(user: AbstractBaseUser | AnonymousUser) -> bool:
     from .models import mfa_enabled
 
     return mfa_enabled(user)
@@ -43,7 +96,7 @@ class IsLoginToken(BasePermission):
 
     message = _("This endpoint needs a login token.")
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         mfa = _token_mfa(request)
         return mfa is not _NO_TOKEN and mfa is not None
 
@@ -53,14 +106,14 @@ class IsAPIToken(BasePermission):
 
     message = _("This endpoint needs an API token.")
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return _token_mfa(request) is None
 
 
 class MFARequiredIfEnabled(BasePermission):
     """Login tokens of users with MFA must be promoted; API tokens pass (MFA never applies)."""
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         mfa = _token_mfa(request)
         if mfa is _NO_TOKEN:
             return False
@@ -80,15 +133,15 @@ class RecentMFA(BasePermission):
     promotion at this very instant passes, so every request is challenged.
     """
 
-    max_age = None
+    max_age: timedelta | None = None
 
     @classmethod
-    def with_max_age(cls, seconds):
+    def with_max_age(cls, seconds: float) -> type[RecentMFA]:
         if seconds < 0:
             raise ValueError("RecentMFA.with_max_age() needs a max_age of 0 seconds or more.")
         return type(f"RecentMFA{int(seconds)}", (cls,), {"max_age": timedelta(seconds=seconds)})
 
-    def get_max_age(self, view):
+    def get_max_age(self, view: APIView) -> timedelta:
         max_age = self.max_age
         if max_age is None:
             max_age = getattr(view, "recent_mfa_max_age", None)
@@ -98,14 +151,14 @@ class RecentMFA(BasePermission):
             max_age = timedelta(seconds=max_age)
         return max_age
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         mfa = _token_mfa(request)
         if mfa is _NO_TOKEN:
             return False
         if mfa is None or not _user_has_mfa(request.user):
             return True
         max_age = self.get_max_age(view)
-        mfa_at = request.auth.mfa_at
+        mfa_at = _auth(request).mfa_at
         if mfa is True and mfa_at is not None and timezone.now() - mfa_at <= max_age:
             return True
         raise StepUpRequired(
@@ -124,24 +177,24 @@ class HasTokenPermission(BasePermission):
     Login tokens hold every flag; API tokens those they were given.
     """
 
-    flag = None
+    flag: str | None = None
 
     @classmethod
-    def for_flag(cls, flag):
+    def for_flag(cls, flag: str) -> type[HasTokenPermission]:
         return type(f"HasTokenPermission_{flag}", (cls,), {"flag": flag})
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         if self.flag is None:
             raise TypeError("Use HasTokenPermission.for_flag(<flag>) in permission_classes.")
         if _token_mfa(request) is _NO_TOKEN:
             return False
-        if request.auth.has_permission(self.flag):
+        if _auth(request).has_permission(self.flag):
             return True
         self.message = _("This token lacks the %(flag)s permission.") % {"flag": self.flag}
         return False
 
 
-def _view_scope(view):
+def _view_scope(view: object) -> PolicyScope | None:
     from .policies import get_scope
 
     name = getattr(view, "policy_scope", None)
@@ -163,29 +216,35 @@ class TokenPolicyPermission(BasePermission):
 
     message = INSUFFICIENT_TOKEN_PERMISSIONS
 
-    def has_permission(self, request, view):
+    def has_permission(self, request: Request, view: APIView) -> bool:
         from .policies import is_restricted
 
         if _token_mfa(request) is _NO_TOKEN:
             return False
-        return _view_scope(view) is not None or not is_restricted(request.auth)
+        return _view_scope(view) is not None or not is_restricted(_auth(request))
 
-    def has_object_permission(self, request, view, obj):
+    def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         from .policies import token_allows
 
         scope = _view_scope(view)
         if scope is None:
             return True
-        return token_allows(request.auth, scope, scope.values_of(obj), request_action(request))
+        return token_allows(_auth(request), scope, scope.values_of(obj), request_action(request))
 
 
-def request_action(request):
+def request_action(request: HttpRequest) -> Action:
+    """``READ`` for the safe methods (GET, HEAD, OPTIONS), else ``WRITE``."""
     from .policies import READ, WRITE
 
     return READ if request.method in SAFE_METHODS else WRITE
 
 
-def check_policy(request, scope_name, obj_or_values, action=None):
+def check_policy(
+    request: Request,
+    scope_name: str,
+    obj_or_values: object,
+    action: Action | None = None,
+) -> None:
     """Raise 403 unless the token's policies allow ``action`` (default: from the method).
 
     For writes outside a :class:`PolicyScopedMixin` viewset's serializers: pass an object
@@ -197,11 +256,11 @@ def check_policy(request, scope_name, obj_or_values, action=None):
 
     scope = get_scope(scope_name)
     values = obj_or_values if isinstance(obj_or_values, dict) else scope.values_of(obj_or_values)
-    if not token_allows(request.auth, scope, values, action or request_action(request)):
+    if not token_allows(_auth(request), scope, values, action or request_action(request)):
         raise PermissionDenied(INSUFFICIENT_TOKEN_PERMISSIONS)
 
 
-class PolicyScopedMixin:
+class PolicyScopedMixin(_GenericAPIViewBase):
     """Enforces the token's policies in ``policy_scope`` on every action of a viewset.
 
     Put it first in the bases and name the scope; nothing else is needed::
@@ -232,9 +291,9 @@ class PolicyScopedMixin:
     does not carry.
     """
 
-    policy_scope = None
+    policy_scope: str | None = None
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         from rest_framework.views import APIView
 
@@ -245,7 +304,7 @@ class PolicyScopedMixin:
                 "or the view's methods hide its checks."
             )
 
-    def get_policy_scope(self):
+    def get_policy_scope(self) -> PolicyScope:
         """The declared scope named by ``policy_scope``; ``ImproperlyConfigured`` if none."""
         scope = _view_scope(self)
         if scope is None:
@@ -254,7 +313,9 @@ class PolicyScopedMixin:
             )
         return scope
 
-    def get_policy_values(self, obj, data=None):
+    def get_policy_values(
+        self, obj: Any, data: Mapping[str, Any] | None = None
+    ) -> Mapping[str, StoredValue]:
         """The dimension values of ``obj`` in stored form, for the object checks.
 
         ``obj`` is a stored object, or on a write the unsaved object the write would
@@ -263,7 +324,9 @@ class PolicyScopedMixin:
         """
         return self.get_policy_scope().values_of(obj)
 
-    def check_policy_object(self, obj, action=None, data=None):
+    def check_policy_object(
+        self, obj: Any, action: Action | None = None, data: Mapping[str, Any] | None = None
+    ) -> None:
         """Raise 403 unless the token may do ``action`` on ``obj``.
 
         ``action``: ``READ`` or ``WRITE`` from :mod:`django_stepup.policies`; by default
@@ -273,25 +336,26 @@ class PolicyScopedMixin:
         from .policies import token_allows
 
         scope = self.get_policy_scope()
-        token = self.request.auth
+        token = _auth(self.request)
         allowed = _token_mfa(self.request) is not _NO_TOKEN and token_allows(
             token, scope, self.get_policy_values(obj, data), action or request_action(self.request)
         )
         if not allowed:
             raise PermissionDenied(INSUFFICIENT_TOKEN_PERMISSIONS)
 
-    def check_permissions(self, request):
+    def check_permissions(self, request: Request) -> None:
         super().check_permissions(request)
         self.get_policy_scope()
         permission = TokenPolicyPermission()
         if not permission.has_permission(request, self):
-            self.permission_denied(request, message=permission.message)
+            # DRF takes a lazy message (PermissionDenied does), its stub says str only.
+            self.permission_denied(request, message=permission.message)  # type: ignore[arg-type]
 
-    def check_object_permissions(self, request, obj):
+    def check_object_permissions(self, request: Request, obj: Any) -> None:
         super().check_object_permissions(request, obj)
         self.check_policy_object(obj, request_action(request))
 
-    def filter_queryset(self, queryset):
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
         from .filters import TokenPolicyFilter
 
         queryset = super().filter_queryset(queryset)
@@ -302,18 +366,20 @@ class PolicyScopedMixin:
             queryset = TokenPolicyFilter().filter_queryset(self.request, queryset, self)
         return queryset
 
-    def get_serializer(self, *args, **kwargs):
+    def get_serializer(self, *args: Any, **kwargs: Any) -> BaseSerializer[Any]:
         serializer = super().get_serializer(*args, **kwargs)
         save = serializer.save
 
-        def checked_save(**save_kwargs):
+        def checked_save(**save_kwargs: Any) -> Any:
             self._check_policy_save(serializer, save_kwargs)
             return save(**save_kwargs)
 
-        serializer.save = checked_save
+        serializer.save = checked_save  # type: ignore[method-assign]  # this instance's save only
         return serializer
 
-    def _check_policy_save(self, serializer, save_kwargs):
+    def _check_policy_save(
+        self, serializer: BaseSerializer[Any], save_kwargs: dict[str, Any]
+    ) -> None:
         from rest_framework.serializers import ListSerializer
 
         from .policies import WRITE
@@ -334,7 +400,7 @@ class PolicyScopedMixin:
         self.check_policy_object(_would_store(serializer, serializer.instance, data), WRITE, data)
 
 
-def _would_store(serializer, instance, data):
+def _would_store(serializer: object, instance: object, data: dict[str, Any]) -> object:
     """What saving ``data`` would store, unsaved: a copy of ``instance`` (left untouched)
     or a new instance of the serializer's model, with ``data``'s model fields applied."""
     if instance is not None:
@@ -351,7 +417,9 @@ def _would_store(serializer, instance, data):
     return obj
 
 
-def check_token_grant(acting_token, requested_flags, target=None):
+def check_token_grant(
+    acting_token: Token, requested_flags: Iterable[str], target: Token | None = None
+) -> None:
     """No token grants what it lacks: raise 403 if the acting token lacks a requested flag,
     or if ``target`` (a token to change or delete) holds a flag the acting token lacks.
     """
@@ -373,10 +441,10 @@ def check_token_grant(acting_token, requested_flags, target=None):
 
 
 #: The token fields whose reach :func:`check_token_reach` compares.
-REACH_FIELDS = ("allowed_subnets", "max_age", "max_unused_period")
+REACH_FIELDS: tuple[str, ...] = ("allowed_subnets", "max_age", "max_unused_period")
 
 
-def check_token_reach(acting_token, values, *, created):
+def check_token_reach(acting_token: Token, values: Mapping[str, Any], *, created: datetime) -> None:
     """No token reaches further than the API token that writes it: raise 403 naming each field
     of ``values`` that would give the token written (created at ``created``) wider
     ``allowed_subnets``, a later absolute expiry or a longer ``max_unused_period`` than

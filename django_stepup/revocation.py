@@ -12,19 +12,40 @@ a login token and should keep that token wraps the save in
 :func:`keep_token`.
 """
 
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from . import signals
 
-_kept_token_id = ContextVar("django_stepup_kept_token_id", default=None)
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.db.models import QuerySet
+    from django.http import HttpRequest
+
+    from .models import Token
+
+__all__ = ["keep_token", "purge_expired_login_tokens", "revoke_login_tokens", "revoke_tokens"]
+
+_kept_token_id: ContextVar[UUID | None] = ContextVar("django_stepup_kept_token_id", default=None)
 
 
-def revoke_tokens(tokens, *, reason, request=None, user=None):
+def revoke_tokens(
+    tokens: QuerySet[Token],
+    *,
+    reason: str,
+    request: HttpRequest | None = None,
+    user: AbstractBaseUser | None = None,
+) -> list[UUID]:
     """Delete ``tokens`` (a ``Token`` queryset); return the deleted ids.
 
     The one way tokens are deleted (API, logout, admin, credential changes): in one
@@ -37,7 +58,7 @@ def revoke_tokens(tokens, *, reason, request=None, user=None):
     from .models import Token
 
     with transaction.atomic():
-        ids_by_owner = defaultdict(list)
+        ids_by_owner: defaultdict[Any, list[UUID]] = defaultdict(list)
         locked = Token.objects.filter(pk__in=tokens.values("pk")).order_by("pk")
         for pk, owner_id in locked.select_for_update().values_list("pk", "user_id"):
             ids_by_owner[owner_id].append(pk)
@@ -45,6 +66,7 @@ def revoke_tokens(tokens, *, reason, request=None, user=None):
         if not ids:
             return ids
         Token.objects.filter(pk__in=ids).delete()
+        owners: Mapping[Any, AbstractBaseUser]
         if user is not None:
             owners = {user.pk: user}
         else:
@@ -60,7 +82,13 @@ def revoke_tokens(tokens, *, reason, request=None, user=None):
     return ids
 
 
-def revoke_login_tokens(user, *, keep=None, reason, request=None):
+def revoke_login_tokens(
+    user: AbstractBaseUser,
+    *,
+    keep: Token | None = None,
+    reason: str,
+    request: HttpRequest | None = None,
+) -> list[UUID]:
     """Delete every login token of ``user`` except ``keep``; return the deleted ids."""
     from .models import Token
 
@@ -72,7 +100,7 @@ def revoke_login_tokens(user, *, keep=None, reason, request=None):
 
 
 @contextmanager
-def keep_token(token):
+def keep_token(token: Token) -> Iterator[None]:
     """Spare ``token`` from revocations inside the block (e.g. the token changing the password)."""
     reset = _kept_token_id.set(token.pk)
     try:
@@ -81,7 +109,7 @@ def keep_token(token):
         _kept_token_id.reset(reset)
 
 
-def purge_expired_login_tokens(user, now=None):
+def purge_expired_login_tokens(user: AbstractBaseUser, now: datetime | None = None) -> list[UUID]:
     """Delete the user's expired login tokens (called on login, so they do not pile up)."""
     from .models import Token
 

@@ -5,7 +5,7 @@ Internal: may change without notice.
 
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -51,6 +51,8 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 if TYPE_CHECKING:
+    from django.db.models import Field
+
     _SerializerBase = serializers.Serializer
 else:
     _SerializerBase = object
@@ -191,7 +193,8 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
             if name in validated_data:
                 reach[name] = validated_data[name]
             elif creating:
-                reach[name] = Token._meta.get_field(name).get_default()
+                field = cast("Field[Any, Any]", Token._meta.get_field(name))  # a concrete field
+                reach[name] = field.get_default()
         return reach
 
     @staticmethod

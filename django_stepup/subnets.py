@@ -75,11 +75,18 @@ def subnets_outside(subnets: Iterable[str], allowed: Iterable[str]) -> list[str]
     outside = []
     for value in subnets:
         network = ipaddress.ip_network(value, strict=False)
-        if not any(
-            network.version == other.version and network.subnet_of(other) for other in networks
-        ):
+        if not any(_subnet_of(network, other) for other in networks):
             outside.append(value)
     return outside
+
+
+def _subnet_of(network: Network, other: Network) -> bool:
+    """Whether ``network`` lies inside ``other``; False across IP versions."""
+    if isinstance(network, ipaddress.IPv4Network) and isinstance(other, ipaddress.IPv4Network):
+        return network.subnet_of(other)
+    if isinstance(network, ipaddress.IPv6Network) and isinstance(other, ipaddress.IPv6Network):
+        return network.subnet_of(other)
+    return False
 
 
 def address_allowed(remote_addr: object, subnets: Iterable[str] | None) -> bool:

@@ -9,7 +9,7 @@ login, which needs no credentials and ignores any ``Authorization`` header.
 Internal: may change without notice.
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn, cast
 
 from django.contrib.auth import authenticate, get_user_model
 from django.db import transaction
@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView, get_object_or_404
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -71,6 +71,8 @@ class MFANotEnabled(CodedAPIException):
 
 
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+
     _APIViewBase = APIView
     _GenericAPIViewBase = GenericAPIView
 else:
@@ -175,7 +177,7 @@ class LoginView(StepUpAPIMixin, APIView):
         data = TokenSerializer(token, context={"secret": secret}).data
         return Response(data, headers=NO_STORE)
 
-    def fail(self, request, identifier):
+    def fail(self, request, identifier) -> NoReturn:
         # ``email`` is the same value under its old name, for receivers written before.
         signals.login_failed.send(
             sender=get_user_model(), identifier=identifier, email=identifier, request=request
@@ -307,7 +309,7 @@ class RecoveryCodesView(StepUpTokenView):
 # scope, no restricted token. Only the requesting user's tokens exist here: another
 # user's token or policy is the same 404 as a missing one.
 
-TOKEN_MANAGEMENT_PERMISSIONS = [
+TOKEN_MANAGEMENT_PERMISSIONS: list[type[BasePermission]] = [
     IsAuthenticated,
     MFARequiredIfEnabled,
     HasTokenPermission.for_flag("manage_tokens"),
@@ -344,10 +346,14 @@ class TokenViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        check_token_grant(request.auth, serializer.requested_flags(serializer.validated_data))
+        # Typed as TokenSerializer only here: to mypy its is_valid field hides the method.
+        token_serializer = cast(TokenSerializer, serializer)
+        check_token_grant(request.auth, token_serializer.requested_flags(serializer.validated_data))
         now = timezone.now()
         check_token_reach(
-            request.auth, serializer.reach(serializer.validated_data, creating=True), created=now
+            request.auth,
+            token_serializer.reach(serializer.validated_data, creating=True),
+            created=now,
         )
         serializer.save(created=now)
         return Response(
@@ -356,11 +362,12 @@ class TokenViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         token = serializer.instance
+        acting_token = cast(Token, self.request.auth)
         check_token_grant(
-            self.request.auth, serializer.requested_flags(serializer.validated_data), target=token
+            acting_token, serializer.requested_flags(serializer.validated_data), target=token
         )
         check_token_reach(
-            self.request.auth, serializer.reach(serializer.validated_data), created=token.created
+            acting_token, serializer.reach(serializer.validated_data), created=token.created
         )
         with transaction.atomic():
             policy_store.lock_token(token)
@@ -369,12 +376,12 @@ class TokenViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.ModelViewSet):
                 policy_store.ensure_restrictive_defaults(token)
 
     def perform_destroy(self, token):
-        check_token_grant(self.request.auth, [], target=token)
+        check_token_grant(cast(Token, self.request.auth), [], target=token)
         revoke_tokens(
             Token.objects.filter(pk=token.pk),
             reason="deleted",
             request=self.request,
-            user=self.request.user,
+            user=cast("AbstractBaseUser", self.request.user),  # IsAuthenticated: not anonymous
         )
 
 
