@@ -2,7 +2,23 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from .validators import validate_domain_name, validate_subname, validate_ttl, validate_type
+from . import dnssec
+from .validators import MAX_TTL, validate_domain_name, validate_subname, validate_ttl, validate_type
+
+#: deSEC's defaults: the smallest TTL a new domain's RRsets may have, and the apex NS RRset.
+DEFAULT_MINIMUM_TTL = 3600
+DEFAULT_NAMESERVERS = ("ns1.example.net.", "ns2.example.org.")
+NS_TTL = 3600
+
+
+def default_minimum_ttl():
+    """``DNSAPI_MINIMUM_TTL`` (default 3600, as deSEC's), read when a domain is created."""
+    return getattr(settings, "DNSAPI_MINIMUM_TTL", DEFAULT_MINIMUM_TTL)
+
+
+def nameservers():
+    """``DNSAPI_NAMESERVERS``: the apex NS records of a new domain (absolute names)."""
+    return list(getattr(settings, "DNSAPI_NAMESERVERS", DEFAULT_NAMESERVERS))
 
 
 class Domain(models.Model):
@@ -12,12 +28,27 @@ class Domain(models.Model):
     name = models.CharField(max_length=253, unique=True, validators=[validate_domain_name])
     created = models.DateTimeField(default=timezone.now, editable=False)
     touched = models.DateTimeField(default=timezone.now)
+    minimum_ttl = models.PositiveIntegerField(default=default_minimum_ttl)
+    #: The public DNSKEY of the domain's key (see :mod:`dnsapi.dnssec`); no private key is kept.
+    dnskey = models.TextField(default=dnssec.new_dnskey, editable=False)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    @property
+    def keys(self):
+        """The domain's DNSSEC public keys as deSEC lists them."""
+        return [dnssec.key_object(self.name, self.dnskey)]
+
+    def create_apex_ns(self, now):
+        """The apex NS RRset every new domain gets, as at deSEC."""
+        ttl = min(max(NS_TTL, self.minimum_ttl), MAX_TTL)
+        return self.rrsets.create(
+            subname="", type="NS", ttl=ttl, records=nameservers(), created=now, touched=now
+        )
 
 
 class RRset(models.Model):

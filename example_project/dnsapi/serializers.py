@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework import serializers
 
 from . import validators as dns
@@ -9,10 +10,16 @@ DUPLICATE_RRSET = "Another RRset with the same subdomain and type exists for thi
 
 
 class DomainSerializer(serializers.ModelSerializer):
+    """deSEC's domain object. Its records are published as soon as they are written, so
+    ``published`` is ``touched``. ``keys`` is left out of lists, as deSEC leaves it out."""
+
+    published = serializers.DateTimeField(source="touched", read_only=True)
+    keys = serializers.ListField(read_only=True)
+
     class Meta:
         model = Domain
-        fields = ["name", "created", "touched"]
-        read_only_fields = ["created", "touched"]
+        fields = ["name", "created", "published", "touched", "minimum_ttl", "keys"]
+        read_only_fields = ["created", "touched", "minimum_ttl"]
         # The model's unique validator would reveal whose a name is; validate_name answers
         # the same for every taken name.
         extra_kwargs = {
@@ -24,14 +31,23 @@ class DomainSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("This domain name is unavailable.")
         return value
 
+    def get_fields(self):
+        fields = super().get_fields()
+        if isinstance(self.parent, serializers.ListSerializer):
+            fields.pop("keys")
+        return fields
+
     def create(self, validated_data):
+        now = timezone.now()
         try:
             with transaction.atomic():
-                return super().create(validated_data)
+                domain = super().create({**validated_data, "created": now, "touched": now})
         except IntegrityError:
             raise serializers.ValidationError(
                 {"name": ["This domain name is unavailable."]}
             ) from None
+        domain.create_apex_ns(now)
+        return domain
 
 
 class RecordContentField(serializers.CharField):

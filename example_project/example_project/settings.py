@@ -2,7 +2,8 @@
 
 DATABASE_URL (default: SQLite file beside this project), CACHE_URL (default: local
 memory; redis://... when several workers must share throttles), DJANGO_DEBUG
-(default on, for the demo), DJANGO_SECRET_KEY (required when debug is off).
+(default on, for the demo), DJANGO_SECRET_KEY (required when debug is off),
+DNSAPI_MINIMUM_TTL (default 3600) and DNSAPI_NAMESERVERS (comma-separated absolute names).
 """
 
 from pathlib import Path
@@ -98,6 +99,12 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["django_stepup.parsers.JSONParser"],
 }
+
+# The DNS API (dnsapi): deSEC's minimum TTL of new domains, and their apex NS records.
+DNSAPI_MINIMUM_TTL = env.int("DNSAPI_MINIMUM_TTL", default=3600)
+DNSAPI_NAMESERVERS = env.list(
+    "DNSAPI_NAMESERVERS", default=["ns1.example.net.", "ns2.example.org."]
+)
 
 STEPUP = {
     "TOKEN_PERMISSIONS": ["create_domain", "delete_domain"],
