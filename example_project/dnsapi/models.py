@@ -1,9 +1,17 @@
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Length
 from django.utils import timezone
 
 from . import dnssec
-from .validators import MAX_TTL, validate_domain_name, validate_subname, validate_ttl, validate_type
+from .validators import (
+    MAX_TTL,
+    is_qname,
+    validate_domain_name,
+    validate_subname,
+    validate_ttl,
+    validate_type,
+)
 
 #: deSEC's defaults: the smallest TTL a new domain's RRsets may have, and the apex NS RRset.
 DEFAULT_MINIMUM_TTL = 3600
@@ -21,6 +29,21 @@ def nameservers():
     return list(getattr(settings, "DNSAPI_NAMESERVERS", DEFAULT_NAMESERVERS))
 
 
+class DomainQuerySet(models.QuerySet):
+    def responsible_for(self, qname):
+        """The domain responsible for ``qname`` (its longest suffix among these domains),
+        as a queryset of at most one; none for a name that can't be a DNS name.
+
+        As deSEC's ``owns_qname``: case does not matter, a leading ``*.`` is ignored.
+        """
+        name = qname.lower().removeprefix("*.")
+        if not is_qname(name):
+            return self.none()
+        labels = name.split(".")
+        suffixes = [".".join(labels[index:]) for index in range(len(labels))]
+        return self.filter(name__in=suffixes).order_by(Length("name").desc())[:1]
+
+
 class Domain(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="domains"
@@ -31,6 +54,8 @@ class Domain(models.Model):
     minimum_ttl = models.PositiveIntegerField(default=default_minimum_ttl)
     #: The public DNSKEY of the domain's key (see :mod:`dnsapi.dnssec`); no private key is kept.
     dnskey = models.TextField(default=dnssec.new_dnskey, editable=False)
+
+    objects = DomainQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

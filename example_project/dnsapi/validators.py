@@ -7,6 +7,9 @@ from django.core.exceptions import ValidationError
 
 LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 DOMAIN_NAME = re.compile(rf"(?:{LABEL}\.)+{LABEL}")
+#: A name deSEC's ``owns_qname`` accepts: labels of letters, digits, ``-`` and ``_``, the last
+#: without ``_``.
+QNAME = re.compile(r"(?:[a-z0-9_-]{1,63}\.)*[a-z0-9-]{1,63}")
 SUBNAME_LABEL = re.compile(r"\*|[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 MAX_NAME_LENGTH = 253
 MIN_TTL = 60
@@ -38,6 +41,11 @@ def validate_domain_name(value):
         raise ValidationError(
             "Enter a domain name such as example.com: labels of letters, digits and hyphens."
         )
+
+
+def is_qname(value):
+    """Whether ``value`` (lower-case) can be a query name a domain is responsible for."""
+    return len(value) <= MAX_NAME_LENGTH and QNAME.fullmatch(value) is not None
 
 
 def validate_subname(value):

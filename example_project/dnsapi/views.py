@@ -72,7 +72,11 @@ class DomainViewSet(
         return [permission() for permission in classes]
 
     def get_queryset(self):
-        return Domain.objects.filter(owner=self.request.user)
+        queryset = Domain.objects.filter(owner=self.request.user)
+        owns_qname = self.request.query_params.get("owns_qname")
+        if self.action == "list" and owns_qname is not None:
+            queryset = queryset.responsible_for(owns_qname)
+        return queryset
 
     def get_object(self):
         url_value(self, "name")
