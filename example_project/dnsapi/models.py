@@ -43,6 +43,15 @@ class DomainQuerySet(models.QuerySet):
         suffixes = [".".join(labels[index:]) for index in range(len(labels))]
         return self.filter(name__in=suffixes).order_by(Length("name").desc())[:1]
 
+    def conflicting(self, name, owner):
+        """Domains that make ``name`` unavailable to ``owner``, as at deSEC: a domain of that
+        name (anyone's), or another account's domain above it (``name`` would be inside
+        their zone) or below it (``name`` would cover their zone)."""
+        labels = name.split(".")
+        above = [".".join(labels[index:]) for index in range(1, len(labels))]
+        others = models.Q(name__in=above) | models.Q(name__endswith=f".{name}")
+        return self.filter(models.Q(name=name) | (others & ~models.Q(owner=owner)))
+
 
 class Domain(models.Model):
     owner = models.ForeignKey(

@@ -27,7 +27,8 @@ class DomainSerializer(serializers.ModelSerializer):
         }
 
     def validate_name(self, value):
-        if self.instance is None and Domain.objects.filter(name=value).exists():
+        owner = self.context["request"].user
+        if self.instance is None and Domain.objects.conflicting(value, owner).exists():
             raise serializers.ValidationError("This domain name is unavailable.")
         return value
 
