@@ -139,7 +139,7 @@ def validate_elements(domain, items, method):
             and (rrset is not None or item.get("records") == [])
         )
         serializer = BulkRRsetSerializer(
-            data=item, partial=partial, context={"creating": method == CREATE}
+            data=item, partial=partial, context={"creating": method == CREATE, "domain": domain}
         )
         key_errors = checked[index][1]
         if not serializer.is_valid() or key_errors:

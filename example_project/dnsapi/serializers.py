@@ -76,6 +76,7 @@ class RRsetSerializer(serializers.ModelSerializer):
         validators=[dns.validate_subname],
     )
     records = RecordsField()
+    ttl = serializers.IntegerField(max_value=dns.MAX_TTL)
 
     class Meta:
         model = RRset
@@ -91,17 +92,37 @@ class RRsetSerializer(serializers.ModelSerializer):
             fields["type"].read_only = True
         return fields
 
+    @property
+    def rrset_domain(self):
+        """The RRset's domain: the instance's, the one in the context (bulk), or the view's."""
+        if self.instance is not None:
+            return self.instance.domain
+        if "domain" in self.context:
+            return self.context["domain"]
+        return self.context["view"].get_domain()
+
+    def validate_ttl(self, value):
+        minimum = self.rrset_domain.minimum_ttl
+        if value < minimum:
+            raise serializers.ValidationError(
+                f"Ensure this value is greater than or equal to {minimum}."
+            )
+        return value
+
     def validate_records(self, value):
         if self.instance is None and not value:
             raise serializers.ValidationError("A new RRset needs at least one record.")
         return value
 
     def validate(self, attrs):
+        """Records are stored in canonical presentation format (see :mod:`dnsapi.records`)."""
         record_type = attrs.get("type", getattr(self.instance, "type", None))
         records = attrs.get("records")
-        if records is not None and record_type is not None:
+        if records and record_type is not None:
+            subname = attrs.get("subname", getattr(self.instance, "subname", ""))
+            name = RRset(subname=subname, domain=self.rrset_domain).name
             try:
-                dns.validate_records(records, record_type)
+                attrs["records"] = dns.validate_records(records, record_type, name)
             except DjangoValidationError as error:
                 raise serializers.ValidationError({"records": error.messages}) from None
         return attrs
