@@ -142,6 +142,7 @@ class RRsetViewSet(viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         if isinstance(request.data, list):
             return self.bulk_write(request, status.HTTP_201_CREATED)
+        self.get_domain()  # an unknown domain is a 404 whatever the body
         return super().create(request, *args, **kwargs)
 
     def bulk_update(self, request, *args, **kwargs):

@@ -98,6 +98,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["django_stepup.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "dnsapi.exceptions.exception_handler",
 }
 
 # The DNS API (dnsapi): deSEC's minimum TTL of new domains, and their apex NS records.

@@ -6,6 +6,8 @@ from django_otp.admin import OTPAdminSite
 # no backdoor around the second factor the API enforces.
 admin.site.__class__ = OTPAdminSite
 
+handler404 = "dnsapi.exceptions.not_found"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/auth/", include("django_stepup.urls")),
