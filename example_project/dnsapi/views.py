@@ -21,6 +21,7 @@ from django_stepup.policy_store import grant_auto_policy
 from . import bulk
 from . import validators as dns
 from .models import Domain, RRset
+from .pagination import LinkHeaderCursorPagination
 from .serializers import DUPLICATE_RRSET, DomainSerializer, RRsetSerializer
 
 SCOPE = "rrsets"
@@ -105,6 +106,7 @@ class RRsetViewSet(viewsets.ModelViewSet):
     serializer_class = RRsetSerializer
     permission_classes = [IsAuthenticated, MFARequiredIfEnabled, TokenPolicyPermission]
     filter_backends = [TokenPolicyFilter]
+    pagination_class = LinkHeaderCursorPagination
     policy_scope = SCOPE
 
     def get_domain(self):
