@@ -108,5 +108,10 @@ class RRset(models.Model):
 
     @property
     def name(self):
-        prefix = f"{self.subname}." if self.subname else ""
-        return f"{prefix}{self.domain.name}."
+        return self.construct_name(self.subname, self.domain.name)
+
+    @staticmethod
+    def construct_name(subname, domain_name):
+        """The absolute name of ``subname`` in ``domain_name``, with the trailing dot."""
+        prefix = f"{subname}." if subname else ""
+        return f"{prefix}{domain_name}."

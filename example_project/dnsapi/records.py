@@ -1,8 +1,8 @@
 """Record contents per type, parsed by dnspython and written back in canonical presentation
 format, as deSEC stores and returns them.
 
-A content is parsed as its type (names must be absolute), converted to wire format and back,
-and printed without line chunking: ``2001:DB8:0:0::1`` is ``2001:db8::1``, the TXT
+A content is parsed as its type (names must be absolute), checked in wire format, and
+printed without line chunking: ``2001:DB8:0:0::1`` is ``2001:db8::1``, the TXT
 ``"v=DMARC1\\; p=reject"`` is ``"v=DMARC1; p=reject"``, hex digests are lower-case, names
 keep the case they were sent in. Like deSEC, TXT contents must be quoted and a string may be
 longer than 255 bytes (it is stored as consecutive 255-byte strings); SVCB and HTTPS
@@ -50,7 +50,8 @@ class RecordError(ValueError):
 
 
 def parse(record_type, content):
-    """The rdata of ``content`` as ``record_type``, after a round trip through wire format."""
+    """The rdata of ``content`` as ``record_type``, checked in wire format (which also needs
+    every name absolute)."""
     rdtype = dns.rdatatype.from_text(record_type)
     try:
         if rdtype == dns.rdatatype.TXT:
@@ -65,7 +66,6 @@ def parse(record_type, content):
                 f"Ensure this value has no more than {MAX_WIRE_LENGTH} byte in wire format "
                 f"(it has {len(wire)})."
             )
-        rdata = dns.rdata.from_wire(dns.rdataclass.IN, rdtype, wire, 0, len(wire))
     except RecordError:
         raise
     except dns.name.NeedAbsoluteNameOrOrigin:

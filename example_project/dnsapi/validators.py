@@ -98,6 +98,6 @@ def validate_records(records, record_type, name):
             errors.append(f"Record content of {record_type} {name} invalid: {record!r}: {error}")
     if errors:
         raise ValidationError(errors)
-    if len({dns_records.digest(rdata) for rdata in parsed}) != len(parsed):
+    if len(parsed) > 1 and len({dns_records.digest(rdata) for rdata in parsed}) != len(parsed):
         raise ValidationError("Records must be unique.")
     return [dns_records.to_text(rdata) for rdata in parsed]
