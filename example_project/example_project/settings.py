@@ -66,7 +66,11 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if env.str("STEPUP_TEST_DB_NAME", default="") and not IS_SQLITE:
+    # The test database's name, so parallel test runs on one server don't collide.
+    DATABASES["default"]["TEST"] = {"NAME": env.str("STEPUP_TEST_DB_NAME")}
+if IS_SQLITE:
     # Parallel writers queue for the write lock (up to 20 s) from the start of their
     # transaction, instead of failing with "database is locked" when a read lock held by a
     # deferred transaction can't be upgraded.
