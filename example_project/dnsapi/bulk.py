@@ -23,7 +23,8 @@ from django_stepup.policies import WRITE
 
 from . import validators as dns
 from .models import Domain, RRset
-from .serializers import DUPLICATE_RRSET, BulkRRsetSerializer
+from .rrset_updates import update_rrsets
+from .serializers import DUPLICATE_RRSET, BulkElementValidator
 
 NOT_NULL = "This field may not be null."
 CREATE = "POST"
@@ -115,6 +116,7 @@ def validate_elements(domain, items, method):
 
     errors = [{} for _ in items]
     elements = []
+    validate = BulkElementValidator(domain, creating=method == CREATE)
     for index, (item, key) in enumerate(zip(items, keys, strict=True)):
         if not isinstance(item, dict):
             errors[index] = {
@@ -136,16 +138,14 @@ def validate_elements(domain, items, method):
             and key is not None
             and (rrset is not None or item.get("records") == [])
         )
-        serializer = BulkRRsetSerializer(
-            data=item, partial=partial, context={"creating": method == CREATE}
-        )
+        data, element_errors = validate(item, partial)
         key_errors = checked[index][1]
-        if not serializer.is_valid() or key_errors:
-            errors[index] = {**serializer.errors, **key_errors}
+        if element_errors or key_errors:
+            errors[index] = {**element_errors, **key_errors}
         elif method == CREATE and rrset is not None:
             errors[index] = {"non_field_errors": [DUPLICATE_RRSET]}
         else:
-            elements.append(BulkElement(*key, dict(serializer.validated_data), rrset))
+            elements.append(BulkElement(*key, data, rrset))
     if any(errors):
         raise ValidationError(errors)
     return elements
@@ -202,7 +202,7 @@ def write_elements(domain, elements):
             # Created meanwhile by a request that does not lock the domain (a single POST).
             raise ValidationError({"non_field_errors": [DUPLICATE_RRSET]}) from None
     if changed:
-        RRset.objects.bulk_update(changed, ["ttl", "records", "touched"])
+        update_rrsets(changed)
     if elements:
         Domain.objects.filter(pk=domain.pk).update(touched=now)
     return written

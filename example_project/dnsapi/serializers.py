@@ -1,5 +1,8 @@
+import copy
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework import serializers
 
 from . import validators as dns
@@ -9,10 +12,16 @@ DUPLICATE_RRSET = "Another RRset with the same subdomain and type exists for thi
 
 
 class DomainSerializer(serializers.ModelSerializer):
+    """deSEC's domain object. Its records are published as soon as they are written, so
+    ``published`` is ``touched``. ``keys`` is left out of lists, as deSEC leaves it out."""
+
+    published = serializers.DateTimeField(source="touched", read_only=True)
+    keys = serializers.ListField(read_only=True)
+
     class Meta:
         model = Domain
-        fields = ["name", "created", "touched"]
-        read_only_fields = ["created", "touched"]
+        fields = ["name", "created", "published", "touched", "minimum_ttl", "keys"]
+        read_only_fields = ["created", "touched", "minimum_ttl"]
         # The model's unique validator would reveal whose a name is; validate_name answers
         # the same for every taken name.
         extra_kwargs = {
@@ -20,18 +29,28 @@ class DomainSerializer(serializers.ModelSerializer):
         }
 
     def validate_name(self, value):
-        if self.instance is None and Domain.objects.filter(name=value).exists():
+        owner = self.context["request"].user
+        if self.instance is None and Domain.objects.conflicting(value, owner).exists():
             raise serializers.ValidationError("This domain name is unavailable.")
         return value
 
+    def get_fields(self):
+        fields = super().get_fields()
+        if isinstance(self.parent, serializers.ListSerializer):
+            fields.pop("keys")
+        return fields
+
     def create(self, validated_data):
+        now = timezone.now()
         try:
             with transaction.atomic():
-                return super().create(validated_data)
+                domain = super().create({**validated_data, "created": now, "touched": now})
         except IntegrityError:
             raise serializers.ValidationError(
                 {"name": ["This domain name is unavailable."]}
             ) from None
+        domain.create_apex_ns(now)
+        return domain
 
 
 class RecordContentField(serializers.CharField):
@@ -47,6 +66,9 @@ class RecordsField(serializers.ListField):
     child = RecordContentField(trim_whitespace=False, allow_blank=False)
 
 
+_FIELD_PROTOTYPES = {}
+
+
 class RRsetSerializer(serializers.ModelSerializer):
     domain = serializers.SlugRelatedField(slug_field="name", read_only=True)
     name = serializers.CharField(read_only=True)
@@ -59,6 +81,7 @@ class RRsetSerializer(serializers.ModelSerializer):
         validators=[dns.validate_subname],
     )
     records = RecordsField()
+    ttl = serializers.IntegerField(max_value=dns.MAX_TTL)
 
     class Meta:
         model = RRset
@@ -67,12 +90,56 @@ class RRsetSerializer(serializers.ModelSerializer):
         validators = []
 
     def get_fields(self):
-        fields = super().get_fields()
+        # ModelSerializer introspects the model for every serializer; a bulk request makes
+        # one per element, so the fields it builds are made once per class and copied.
+        prototype = _FIELD_PROTOTYPES.get(type(self))
+        if prototype is None:
+            prototype = _FIELD_PROTOTYPES[type(self)] = super().get_fields()
+        fields = copy.deepcopy(prototype)
         if self.instance is not None:
             # An RRset's identity is its URL: subname and type can't change.
             fields["subname"].read_only = True
             fields["type"].read_only = True
         return fields
+
+    def to_representation(self, instance):
+        """The RRset object, built directly: a bulk response holds up to 1000 of them, and
+        DRF's per-field path is most of its cost."""
+        return {
+            "domain": instance.domain.name,
+            "subname": instance.subname,
+            "name": instance.name,
+            "type": instance.type,
+            "records": instance.records,
+            "ttl": instance.ttl,
+            "created": self.timestamp(instance.created),
+            "touched": self.timestamp(instance.touched),
+        }
+
+    def timestamp(self, value):
+        """``value`` as the declared field shows it; the RRsets of one bulk request share
+        their timestamps, so each is formatted once per response."""
+        shown = self.__dict__.setdefault("_timestamps", {})
+        if value not in shown:
+            shown[value] = self.fields["touched"].to_representation(value)
+        return shown[value]
+
+    @property
+    def rrset_domain(self):
+        """The RRset's domain: the instance's, the one in the context (bulk), or the view's."""
+        if self.instance is not None:
+            return self.instance.domain
+        if "domain" in self.context:
+            return self.context["domain"]
+        return self.context["view"].get_domain()
+
+    def validate_ttl(self, value):
+        minimum = self.rrset_domain.minimum_ttl
+        if value < minimum:
+            raise serializers.ValidationError(
+                f"Ensure this value is greater than or equal to {minimum}."
+            )
+        return value
 
     def validate_records(self, value):
         if self.instance is None and not value:
@@ -80,11 +147,14 @@ class RRsetSerializer(serializers.ModelSerializer):
         return value
 
     def validate(self, attrs):
+        """Records are stored in canonical presentation format (see :mod:`dnsapi.records`)."""
         record_type = attrs.get("type", getattr(self.instance, "type", None))
         records = attrs.get("records")
-        if records is not None and record_type is not None:
+        if records and record_type is not None:
+            subname = attrs.get("subname", getattr(self.instance, "subname", ""))
+            name = RRset.construct_name(subname, self.rrset_domain.name)
             try:
-                dns.validate_records(records, record_type)
+                attrs["records"] = dns.validate_records(records, record_type, name)
             except DjangoValidationError as error:
                 raise serializers.ValidationError({"records": error.messages}) from None
         return attrs
@@ -99,3 +169,24 @@ class BulkRRsetSerializer(RRsetSerializer):
         if self.context.get("creating") and not value:
             raise serializers.ValidationError("A new RRset needs at least one record.")
         return value
+
+
+class BulkElementValidator:
+    """Validates the elements of one bulk request with one serializer per kind (partial or
+    not), instead of building a serializer and its fields for each of up to 1000 elements.
+    ``validator(item, partial)`` is ``(validated_data, {})`` or ``(None, errors)``, the same
+    as ``is_valid()`` on a new ``BulkRRsetSerializer``."""
+
+    def __init__(self, domain, creating):
+        self.context = {"creating": creating, "domain": domain}
+        self.serializers = {}
+
+    def __call__(self, item, partial):
+        serializer = self.serializers.get(partial)
+        if serializer is None:
+            serializer = BulkRRsetSerializer(partial=partial, context=self.context)
+            self.serializers[partial] = serializer
+        try:
+            return dict(serializer.run_validation(item)), {}
+        except serializers.ValidationError as error:
+            return None, error.detail

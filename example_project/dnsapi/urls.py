@@ -18,7 +18,9 @@ urlpatterns = [
         DomainViewSet.as_view({"get": "retrieve", "delete": "destroy"}),
     ),
     re_path(rf"^domains/{DOMAIN}/rrsets/$", rrset_list),
-    # One RRset: "{subname}.../{type}/", the apex as ".../{type}/" or "@/{type}/" (deSEC's forms).
+    # One RRset, in deSEC's forms: "{subname}.../{type}/" and "{subname}@/{type}/" (the apex
+    # as ".../{type}/" or "@/{type}/"), and "{subname}/{type}/" for a non-empty subname.
     re_path(rf"^domains/{DOMAIN}/rrsets/(?P<subname>[^/]*)\.\.\./{TYPE}/$", rrset_detail),
-    re_path(rf"^domains/{DOMAIN}/rrsets/@/{TYPE}/$", rrset_detail),
+    re_path(rf"^domains/{DOMAIN}/rrsets/(?P<subname>[^/]*)@/{TYPE}/$", rrset_detail),
+    re_path(rf"^domains/{DOMAIN}/rrsets/(?P<subname>[^/]+)/{TYPE}/$", rrset_detail),
 ]

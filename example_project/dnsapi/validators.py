@@ -1,18 +1,24 @@
 """Validation of DNS names, types, TTLs and record contents, as a DNS user expects it."""
 
-import ipaddress
 import re
 
 from django.core.exceptions import ValidationError
 
+from . import records as dns_records
+
 LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 DOMAIN_NAME = re.compile(rf"(?:{LABEL}\.)+{LABEL}")
+#: A name deSEC's ``owns_qname`` accepts: labels of letters, digits, ``-`` and ``_``, the last
+#: without ``_``.
+QNAME = re.compile(r"(?:[a-z0-9_-]{1,63}\.)*[a-z0-9-]{1,63}")
 SUBNAME_LABEL = re.compile(r"\*|[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 MAX_NAME_LENGTH = 253
-MIN_TTL = 60
-MAX_TTL = 604800
+#: Bounds of any stored TTL; an RRset's TTL is at least its domain's ``minimum_ttl`` too.
+MIN_TTL = 1
+MAX_TTL = 86400
 MAX_RECORDS = 1000
-MAX_RECORD_LENGTH = 500
+#: Long enough for a 4096-bit DKIM key in one TXT content.
+MAX_RECORD_LENGTH = 4096
 RECORD_TYPES = (
     "A",
     "AAAA",
@@ -38,6 +44,11 @@ def validate_domain_name(value):
         raise ValidationError(
             "Enter a domain name such as example.com: labels of letters, digits and hyphens."
         )
+
+
+def is_qname(value):
+    """Whether ``value`` (lower-case) can be a query name a domain is responsible for."""
+    return len(value) <= MAX_NAME_LENGTH and QNAME.fullmatch(value) is not None
 
 
 def validate_subname(value):
@@ -66,27 +77,27 @@ def validate_ttl(value):
         raise ValidationError(f"TTL must be between {MIN_TTL} and {MAX_TTL} seconds.")
 
 
-def validate_records(records, record_type):
-    """Check a list of record contents for ``record_type``; raise ValidationError."""
+def validate_records(records, record_type, name):
+    """``records`` of ``record_type`` at ``name`` in canonical presentation format (see
+    :mod:`dnsapi.records`), in the order given; ValidationError naming each bad record."""
     if len(records) > MAX_RECORDS:
         raise ValidationError(f"At most {MAX_RECORDS} records per RRset.")
-    if len(set(records)) != len(records):
-        raise ValidationError("Records must be unique.")
     if record_type == "CNAME" and len(records) > 1:
         raise ValidationError("A CNAME RRset holds exactly one record.")
+    errors = []
+    parsed = []
     for record in records:
         if not record or len(record) > MAX_RECORD_LENGTH or "\x00" in record:
-            raise ValidationError(
+            errors.append(
                 f"Each record is a non-empty string of at most {MAX_RECORD_LENGTH} characters."
             )
-        if record_type in ("A", "AAAA"):
-            _validate_address(record, 4 if record_type == "A" else 6)
-
-
-def _validate_address(record, version):
-    try:
-        address = ipaddress.ip_address(record)
-    except ValueError:
-        address = None
-    if address is None or address.version != version or str(address) != record:
-        raise ValidationError(f"{record!r} is not an IPv{version} address in canonical form.")
+            continue
+        try:
+            parsed.append(dns_records.parse(record_type, record))
+        except dns_records.RecordError as error:
+            errors.append(f"Record content of {record_type} {name} invalid: {record!r}: {error}")
+    if errors:
+        raise ValidationError(errors)
+    if len(parsed) > 1 and len({dns_records.digest(rdata) for rdata in parsed}) != len(parsed):
+        raise ValidationError("Records must be unique.")
+    return [dns_records.to_text(rdata) for rdata in parsed]

@@ -20,6 +20,7 @@ from django_stepup.policy_store import grant_auto_policy
 from . import bulk
 from . import validators as dns
 from .models import Domain, RRset
+from .pagination import LinkHeaderCursorPagination
 from .serializers import DUPLICATE_RRSET, DomainSerializer, RRsetSerializer
 
 SCOPE = "rrsets"
@@ -71,7 +72,11 @@ class DomainViewSet(
         return [permission() for permission in classes]
 
     def get_queryset(self):
-        return Domain.objects.filter(owner=self.request.user)
+        queryset = Domain.objects.filter(owner=self.request.user)
+        owns_qname = self.request.query_params.get("owns_qname")
+        if self.action == "list" and owns_qname is not None:
+            queryset = queryset.responsible_for(owns_qname)
+        return queryset
 
     def get_object(self):
         url_value(self, "name")
@@ -104,6 +109,7 @@ class RRsetViewSet(PolicyScopedMixin, viewsets.ModelViewSet):
 
     serializer_class = RRsetSerializer
     permission_classes = [IsAuthenticated, MFARequiredIfEnabled]
+    pagination_class = LinkHeaderCursorPagination
     policy_scope = SCOPE
 
     def get_domain(self):
@@ -141,6 +147,7 @@ class RRsetViewSet(PolicyScopedMixin, viewsets.ModelViewSet):
     def create(self, request, *args, **kwargs):
         if isinstance(request.data, list):
             return self.bulk_write(request, status.HTTP_201_CREATED)
+        self.get_domain()  # an unknown domain is a 404 whatever the body
         return super().create(request, *args, **kwargs)
 
     def bulk_update(self, request, *args, **kwargs):

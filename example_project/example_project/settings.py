@@ -2,7 +2,8 @@
 
 DATABASE_URL (default: SQLite file beside this project), CACHE_URL (default: local
 memory; redis://... when several workers must share throttles), DJANGO_DEBUG
-(default on, for the demo), DJANGO_SECRET_KEY (required when debug is off).
+(default on, for the demo), DJANGO_SECRET_KEY (required when debug is off),
+DNSAPI_MINIMUM_TTL (default 3600) and DNSAPI_NAMESERVERS (comma-separated absolute names).
 """
 
 from pathlib import Path
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "dnsapi.middleware.MergeSlashesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,6 +66,17 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+IS_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+if env.str("STEPUP_TEST_DB_NAME", default="") and not IS_SQLITE:
+    # The test database's name, so parallel test runs on one server don't collide.
+    DATABASES["default"]["TEST"] = {"NAME": env.str("STEPUP_TEST_DB_NAME")}
+if IS_SQLITE:
+    # Parallel writers queue for the write lock (up to 20 s) from the start of their
+    # transaction, instead of failing with "database is locked" when a read lock held by a
+    # deferred transaction can't be upgraded.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20}
+    )
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 AUTH_USER_MODEL = "accounts.User"
@@ -97,7 +110,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["django_stepup.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "dnsapi.exceptions.exception_handler",
 }
+
+# The DNS API (dnsapi): deSEC's minimum TTL of new domains, and their apex NS records.
+DNSAPI_MINIMUM_TTL = env.int("DNSAPI_MINIMUM_TTL", default=3600)
+DNSAPI_NAMESERVERS = env.list(
+    "DNSAPI_NAMESERVERS", default=["ns1.example.net.", "ns2.example.org."]
+)
 
 STEPUP = {
     "TOKEN_PERMISSIONS": ["create_domain", "delete_domain"],

@@ -7,6 +7,8 @@ from django_stepup.admin_site import StepUpAdminSite
 # throttle and admits only OTP-verified staff: no backdoor around the second factor.
 admin.site.__class__ = StepUpAdminSite
 
+handler404 = "dnsapi.exceptions.not_found"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/auth/", include("django_stepup.urls")),

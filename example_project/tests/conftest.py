@@ -102,9 +102,10 @@ def login():
 
 @pytest.fixture
 def make_domain():
-    def make_domain(owner, name, rrsets=()):
-        """A domain with RRsets given as (subname, type, records) tuples."""
-        domain = Domain.objects.create(owner=owner, name=name)
+    def make_domain(owner, name, rrsets=(), minimum_ttl=60):
+        """A domain with RRsets given as (subname, type, records) tuples. Its minimum TTL
+        is 60 unless given (deSEC's default of 3600 can be lowered per domain)."""
+        domain = Domain.objects.create(owner=owner, name=name, minimum_ttl=minimum_ttl)
         for subname, record_type, records in rrsets:
             RRset.objects.create(
                 domain=domain, subname=subname, type=record_type, ttl=3600, records=records

@@ -34,7 +34,7 @@ class TestList:
 
         (domain,) = alice_client.get(DOMAINS).json()
 
-        assert set(domain) == {"name", "created", "touched"}
+        assert set(domain) == {"name", "created", "published", "touched", "minimum_ttl"}
 
     def test_anonymous_is_401_with_challenge_scheme(self, api_client, db):
         response = api_client.get(DOMAINS)

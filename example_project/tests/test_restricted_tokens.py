@@ -265,7 +265,7 @@ class TestAutoPolicy:
 
         mine = auto.post(
             f"{API}/domains/auto.example/rrsets/",
-            {"subname": "_acme-challenge", "type": "TXT", "ttl": 60, "records": ['"x"']},
+            {"subname": "_acme-challenge", "type": "TXT", "ttl": 3600, "records": ['"x"']},
             format="json",
         )
         other = auto.patch(

@@ -148,7 +148,7 @@ class TestCreate:
             ({"records": ["192.0.2.1", "192.0.2.1"]}, "records"),
             ({"records": ["not-an-address"]}, "records"),
             ({"records": ["192.0.2.1\x00"]}, "records"),
-            ({"type": "AAAA", "records": ["2001:DB8::1"]}, "records"),
+            ({"type": "AAAA", "records": ["2001:db8::g"]}, "records"),
             ({"type": "CNAME", "records": ["a.example.", "b.example."]}, "records"),
         ],
     )

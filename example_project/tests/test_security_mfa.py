@@ -71,7 +71,13 @@ ROUTES = {
         "PATCH": POLICY,
         "DELETE": POLICY,
     },
-    "api/v1/^domains/(?P<name>[^/]+)/rrsets/@/(?P<type>[^/]+)/$": {
+    "api/v1/^domains/(?P<name>[^/]+)/rrsets/(?P<subname>[^/]*)@/(?P<type>[^/]+)/$": {
+        "GET": POLICY,
+        "PUT": POLICY,
+        "PATCH": POLICY,
+        "DELETE": POLICY,
+    },
+    "api/v1/^domains/(?P<name>[^/]+)/rrsets/(?P<subname>[^/]+)/(?P<type>[^/]+)/$": {
         "GET": POLICY,
         "PUT": POLICY,
         "PATCH": POLICY,
@@ -118,6 +124,8 @@ def concrete(route, world):
         "<str:pk>": world.Aa_www.pk if is_policy else world.Aa.token.pk,
         "(?P<name>[^/]+)": "a.example",
         "(?P<subname>[^/]*)\\.\\.\\.": "www...",
+        "(?P<subname>[^/]*)@": "www@",
+        "(?P<subname>[^/]+)": "www",
         "(?P<type>[^/]+)": "A",
     }.items():
         url = url.replace(placeholder, str(value))
