@@ -9,7 +9,7 @@ README = Path(__file__).resolve().parents[1] / "README.rst"
 
 def test_installation_blocks_name_their_files():
     files = [name for name, _ in documented_blocks(INSTALLATION.read_text())]
-    assert files == ["settings.py", "urls.py", "views.py", "urls.py"]
+    assert files == ["settings.py", "urls.py", "views.py", "urls.py", "settings.py", "urls.py"]
 
 
 def test_readme_quickstart_repeats_the_installation_blocks():

@@ -12,6 +12,8 @@ non-zero when a check failed. Usage: ``python tests/fresh_project/run.py [--keep
 """
 
 import argparse
+import base64
+import http.cookiejar
 import json
 import os
 import re
@@ -23,6 +25,7 @@ import tempfile
 import textwrap
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -35,6 +38,19 @@ USERNAME = "alice"
 PASSWORD = "fresh-project-password"
 AUTH = "/api/v1/auth/"
 HOST_VIEW = "/api/v1/whoami/"
+STAFF = "bob"
+ADMIN_LOGIN = "/admin/login/"
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+INVALID_ADMIN_LOGIN = "Please enter the correct username, password and code"
+# A staff user with a TOTP device made through django-otp's ORM, as a project that used
+# django-otp before has them; prints the device's key.
+CREATE_STAFF = (
+    "from django.contrib.auth.models import User; "
+    "from django_otp.plugins.otp_totp.models import TOTPDevice; "
+    f"bob = User.objects.create_user({STAFF!r}, 'bob@example.com', {{password!r}}, "
+    "is_staff=True, is_superuser=True); "
+    "print(TOTPDevice.objects.create(user=bob, name='old phone', confirmed=True).key)"
+)
 
 
 def documented_blocks(text):
@@ -183,6 +199,73 @@ def drive(client, checks):
         )
 
 
+def drive_existing_otp_user(client, checks, totp):
+    """A staff user whose django-otp device predates the app: MFA holds in the API and the admin."""
+    status, _, body = client.request(
+        "POST", AUTH + "login/", {"username": STAFF, "password": PASSWORD}
+    )
+    if not checks.check(
+        "the user with an ORM-made django-otp device logs in: 200, mfa false",
+        status == 200 and isinstance(body, dict) and body.get("mfa") is False,
+        f"{status} {body}",
+    ):
+        return
+    status, _, answer = client.request("POST", AUTH + "tokens/", {"name": "x"}, body["token"])
+    checks.check(
+        "their password-only token gets the step-up challenge on POST /api/v1/auth/tokens/",
+        status == 401 and isinstance(answer, dict) and answer.get("code") == "mfa_required",
+        f"{status} {answer}",
+    )
+    browser = Browser(client.base)
+    status, page = browser.admin_login(STAFF, PASSWORD, code=None)
+    checks.check(
+        "the admin refuses the password alone",
+        status == 200 and INVALID_ADMIN_LOGIN in page,
+        f"{status} {page[:300]}",
+    )
+    status, page = browser.admin_login(STAFF, PASSWORD, code=totp.now())
+    checks.check(
+        "the admin lets the password and the TOTP code in",
+        status == 200 and 'id="site-name"' in page and "Log in" not in page,
+        f"{status} {page[:300]}",
+    )
+
+
+class Browser:
+    """Just enough of a browser for Django's admin login: cookies and the CSRF token."""
+
+    def __init__(self, base):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def get(self, path):
+        with self.opener.open(self.base + path, timeout=30) as response:
+            return response.status, response.read().decode()
+
+    def admin_login(self, username, password, code):
+        _, page = self.get(ADMIN_LOGIN + "?next=/admin/")
+        fields = {
+            "csrfmiddlewaretoken": CSRF_INPUT.search(page).group(1),
+            "username": username,
+            "password": password,
+            "next": "/admin/",
+        }
+        if code is not None:
+            fields["otp_token"] = code
+        request = urllib.request.Request(
+            self.base + ADMIN_LOGIN,
+            urllib.parse.urlencode(fields).encode(),
+            {"Referer": self.base + ADMIN_LOGIN},
+        )
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
@@ -242,6 +325,15 @@ def main():
             cwd=project,
             env=environment,
         )
+        staff_key = run(
+            *manage,
+            "shell",
+            "-c",
+            CREATE_STAFF.format(password=PASSWORD),
+            cwd=project,
+            env=environment,
+        ).stdout.split()[-1]
+        staff_totp = pyotp.TOTP(base64.b32encode(bytes.fromhex(staff_key)).decode())
 
         port = free_port()
         log = (workdir / "server.log").open("w")
@@ -263,6 +355,7 @@ def main():
                 time.sleep(0.1)
         if checks.check("runserver answers", server.poll() is None, "the server exited"):
             drive(client, checks)
+            drive_existing_otp_user(client, checks, staff_totp)
     except subprocess.CalledProcessError as error:
         checks.check(" ".join(map(str, error.cmd[:4])), False, error.stdout + error.stderr)
     finally:
