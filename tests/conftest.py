@@ -6,7 +6,13 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from django_stepup import otp
-from tests.factories import TokenFactory, TOTPDeviceFactory, UserFactory
+from tests.factories import (
+    TokenFactory,
+    TokenPolicyFactory,
+    TOTPDeviceFactory,
+    UserFactory,
+    ZoneFactory,
+)
 from tests.utils import authenticated
 
 
@@ -52,3 +58,27 @@ def totp_code():
         return pyotp.TOTP(otp.factor_secret(factor)).at(time.time() + steps * factor.step)
 
     return code
+
+
+# -- the policy tests' account: alice, her zone a.example, a token restricted within it ----
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(email="alice@example.com")
+
+
+@pytest.fixture
+def zone(alice):
+    return ZoneFactory(owner=alice, name="a.example")
+
+
+@pytest.fixture
+def restricted(alice, zone):
+    """A restrictive default plus write access to (a.example, www, A) only."""
+    token = TokenFactory(user=alice)
+    TokenPolicyFactory(token=token)
+    TokenPolicyFactory(
+        token=token, values={"domain": zone.pk, "subname": "www", "type": "A"}, perm_write=True
+    )
+    return token

@@ -13,8 +13,6 @@ from tests.factories import (
     RecordFactory,
     TokenFactory,
     TokenPolicyFactory,
-    UserFactory,
-    ZoneFactory,
 )
 from tests.testapp.models import Record
 from tests.utils import authenticated
@@ -22,16 +20,6 @@ from tests.utils import authenticated
 
 def client_for(token):
     return authenticated(APIClient(), token.secret)
-
-
-@pytest.fixture
-def alice(db):
-    return UserFactory(email="alice@example.com")
-
-
-@pytest.fixture
-def zone(alice):
-    return ZoneFactory(owner=alice, name="a.example")
 
 
 @pytest.fixture

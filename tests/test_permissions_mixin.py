@@ -18,7 +18,6 @@ from tests.factories import (
     RecordFactory,
     TokenFactory,
     TokenPolicyFactory,
-    UserFactory,
     ZoneFactory,
 )
 from tests.testapp.models import Record
@@ -38,29 +37,8 @@ def stored(record):
 
 
 @pytest.fixture
-def alice(db):
-    return UserFactory(email="alice@example.com")
-
-
-@pytest.fixture
-def zone(alice):
-    return ZoneFactory(owner=alice, name="a.example")
-
-
-@pytest.fixture
 def other_zone(alice):
     return ZoneFactory(owner=alice, name="b.example")
-
-
-@pytest.fixture
-def restricted(alice, zone):
-    """A restrictive default plus write access to (a.example, www, A) only."""
-    token = TokenFactory(user=alice)
-    TokenPolicyFactory(token=token)
-    TokenPolicyFactory(
-        token=token, values={"domain": zone.pk, "subname": "www", "type": "A"}, perm_write=True
-    )
-    return token
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from tests.factories import (
     RecordFactory,
     TokenFactory,
     TokenPolicyFactory,
-    UserFactory,
-    ZoneFactory,
 )
 from tests.testapp.models import Record
 from tests.utils import authenticated
@@ -25,27 +23,6 @@ def client_for(token):
 
 def record_url(record):
     return f"/records/{record.pk}/"
-
-
-@pytest.fixture
-def alice(db):
-    return UserFactory(email="alice@example.com")
-
-
-@pytest.fixture
-def zone(alice):
-    return ZoneFactory(owner=alice, name="a.example")
-
-
-@pytest.fixture
-def restricted(alice, zone):
-    """Aa: a restrictive default plus write access to (a.example, www, A)."""
-    token = TokenFactory(user=alice)
-    TokenPolicyFactory(token=token)
-    TokenPolicyFactory(
-        token=token, values={"domain": zone.pk, "subname": "www", "type": "A"}, perm_write=True
-    )
-    return token
 
 
 @pytest.fixture
