@@ -67,9 +67,16 @@ class LookupPlan:
             (position, expression, _cacheable(converters, connection))
             for position, (converters, expression) in compiler.get_converters(columns).items()
         )
+        # Django 6.1 threads the queryset's fetch mode through the populators and from_db().
+        # A mode that tracks peers keeps a list on the populator, which a cached plan must not.
+        self.fetch_mode = getattr(queryset, "_fetch_mode", None)
+        if getattr(self.fetch_mode, "track_peers", False):
+            raise TypeError("The token lookup's fetch mode tracks peers.")
+        fetch_mode = () if self.fetch_mode is None else (self.fetch_mode,)
         self.related_populators = tuple(
-            get_related_populators(compiler.klass_info, compiler.select, using)
+            get_related_populators(compiler.klass_info, compiler.select, using, *fetch_mode)
         )
+        self.from_db_options = {} if self.fetch_mode is None else {"fetch_mode": self.fetch_mode}
 
     def get(self, digest):
         connection = connections[self.using]
@@ -80,7 +87,9 @@ class LookupPlan:
             raise self.model.DoesNotExist
         if self.converters:
             row = self.convert(list(row), connection)
-        token = self.model.from_db(self.using, self.token_attnames, row[self.token_columns])
+        token = self.model.from_db(
+            self.using, self.token_attnames, row[self.token_columns], **self.from_db_options
+        )
         for populator in self.related_populators:
             populator.populate(row, token)
         return token

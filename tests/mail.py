@@ -25,5 +25,5 @@ class RefusingEmailBackend(FailingEmailBackend):
 def mail_backend(path):
     """``override_settings`` making ``path`` the mail backend (``MAILERS`` from Django 6.1)."""
     if django.VERSION >= (6, 1):
-        return override_settings(EMAIL_BACKEND=path, MAILERS={"default": {"BACKEND": path}})
+        return override_settings(MAILERS={"default": {"BACKEND": path}})
     return override_settings(EMAIL_BACKEND=path)
