@@ -17,6 +17,8 @@ from lexicon.exceptions import AuthenticationError
 
 from dnsapi.models import RRset
 
+from .conftest import PASSWORD
+
 DOMAIN = "alice.example"
 
 
@@ -25,10 +27,9 @@ def domain(alice, make_domain):
     return make_domain(alice, DOMAIN, minimum_ttl=3600)
 
 
-def provider_for(live_server, secret, domain=DOMAIN):
-    config = ConfigResolver().with_dict(
-        {"provider_name": "desec", "domain": domain, "desec": {"auth_token": secret}}
-    )
+def provider_for(live_server, secret=None, domain=DOMAIN, **credentials):
+    auth = {"auth_token": secret} if secret else credentials
+    config = ConfigResolver().with_dict({"provider_name": "desec", "domain": domain, "desec": auth})
     provider = Provider(config)
     provider.api_endpoint = f"{live_server.url}/api/v1"
     provider.authenticate()
@@ -82,3 +83,19 @@ def test_a_domain_not_in_the_account_fails_authentication(
 
     with pytest.raises(AuthenticationError, match=r"Domain 'bob\.example' not found \(404\)"):
         provider_for(live_server, client_for(domain.owner).secret, "bob.example")
+
+
+def test_it_logs_in_with_email_and_password(live_server, alice, domain):
+    lexicon = provider_for(live_server, auth_username=alice.email, auth_password=PASSWORD)
+
+    assert lexicon.create_record("TXT", "_acme-challenge", "token")
+    assert stored() == {("_acme-challenge", "TXT"): (3600, ['"token"'])}
+
+
+def test_a_password_login_does_not_pass_mfa(live_server, alice, alice_factor, domain):
+    """Lexicon can't step up: with MFA on, its unpromoted login token gets the step-up
+    challenge (401) on the domain."""
+    with pytest.raises(AuthenticationError, match=r"Domain 'alice\.example' not found \(401\)"):
+        provider_for(live_server, auth_username=alice.email, auth_password=PASSWORD)
+
+    assert not RRset.objects.exists()
