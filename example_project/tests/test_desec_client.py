@@ -304,3 +304,46 @@ class TestRestrictedToken:
                 call()
 
         assert [d["name"] for d in desec_client.list_domains()] == [DOMAIN]
+
+
+def test_tokens_and_policies_through_their_whole_life(desec_client, domain):
+    token = desec_client.create_token(
+        name="ci",
+        create_domain=True,
+        allowed_subnets=["192.0.2.0/24", "127.0.0.0/8", "::1/128"],
+        max_unused_period="1 00:00:00",
+    )
+    ci = desec.api.APIClient(token["token"], retry_limit=0)
+    changed = desec_client.modify_token(token["id"], name="ci bot", max_age="30 00:00:00")
+    default = desec_client.add_token_policy(token["id"])
+    www = desec_client.add_token_policy(
+        token["id"], domain=DOMAIN, subname="www", rtype="A", perm_write=False
+    )
+
+    with pytest.raises(desec.exceptions.ConflictError) as duplicate:
+        desec_client.add_token_policy(token["id"], domain=DOMAIN, subname="www", rtype="A")
+    with pytest.raises(desec.exceptions.TokenPermissionError):
+        ci.add_record(DOMAIN, "A", "www", ["192.0.2.1"], 3600)
+    desec_client.modify_token_policy(token["id"], www["id"], perm_write=True)
+    ci.add_record(DOMAIN, "A", "www", ["192.0.2.1"], 3600)
+    with pytest.raises(desec.exceptions.ParameterError):  # deSEC's rule: default goes last
+        desec_client.delete_token_policy(token["id"], default["id"])
+    desec_client.delete_token_policy(token["id"], www["id"])
+    desec_client.delete_token_policy(token["id"], default["id"])
+    ci.add_record(DOMAIN, "TXT", "", ['"unrestricted again"'], 3600)
+    desec_client.delete_token(token["id"])
+
+    assert (token["perm_create_domain"], token["perm_manage_tokens"]) == (True, False)
+    assert token["allowed_subnets"] == ["192.0.2.0/24", "127.0.0.0/8", "::1/128"]
+    assert (changed["name"], changed["max_age"], changed["max_unused_period"]) == (
+        "ci bot",
+        "30 00:00:00",
+        "1 00:00:00",
+    )
+    assert (
+        str(duplicate.value) == "Conflict:\nThis token already has a policy for this combination."
+    )
+    with pytest.raises(desec.exceptions.AuthenticationError):
+        ci.list_domains()
+    assert [t["name"] for t in desec_client.list_tokens()] == [""]
+    assert set(rrsets(desec_client)) == {("", "NS"), ("www", "A"), ("", "TXT")}
