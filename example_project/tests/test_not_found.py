@@ -4,11 +4,13 @@ whatever it is and however it is missing; no body names a model."""
 import pytest
 
 from django_stepup.models import Token
+from dnsapi.models import Domain
 
 from .conftest import API
 
 NOT_FOUND = {"detail": "Not found."}
 UNKNOWN_TOKEN = "00000000-0000-0000-0000-000000000000"
+ANY_RRSET = {"domain": None, "subname": None, "type": None}
 
 
 @pytest.fixture
@@ -71,3 +73,60 @@ def test_admin_pages_keep_djangos_404(admin_client):
 
     assert response.status_code in (302, 404)
     assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.fixture
+def manager(alice_client, login):
+    """A login token of alice's (it manages tokens), with an API token of hers and one of bob's
+    that have a policy each."""
+    client = login("alice@example.com")
+    client.own_token = alice_client.token
+    client.own_policy = alice_client.token.policies.create(scope="rrsets", values=ANY_RRSET)
+    client.bobs_token, _ = Token.objects.create_token(Domain.objects.get(name="bob.example").owner)
+    client.bobs_policy = client.bobs_token.policies.create(scope="rrsets", values=ANY_RRSET)
+    return client
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "auth/tokens/{own}/policies/rrsets/{unknown}/"),
+        ("patch", "auth/tokens/{own}/policies/rrsets/{unknown}/"),
+        ("delete", "auth/tokens/{own}/policies/rrsets/{unknown}/"),
+        ("get", "auth/tokens/{own}/policies/rrsets/not-a-uuid/"),
+        ("get", "auth/tokens/{own}/policies/other-scope/"),
+        ("get", "auth/tokens/{own}/policies/rrsets/{bobs_policy}/"),  # another token's
+        ("patch", "auth/tokens/{bobs}/"),
+        ("delete", "auth/tokens/{bobs}/"),
+        ("get", "auth/tokens/{bobs}/policies/rrsets/{bobs_policy}/"),
+        ("delete", "auth/tokens/{bobs}/policies/rrsets/{bobs_policy}/"),
+        ("post", "auth/totp/999/verify/"),
+        ("get", "auth/totp/not-a-number/"),
+        # Every RRset URL form, on a missing RRset and on another account's domain.
+        ("get", "domains/alice.example/rrsets/missing/A/"),
+        ("get", "domains/alice.example/rrsets/missing@/A/"),
+        ("get", "domains/alice.example/rrsets/@/A/"),
+        ("get", "domains/alice.example/rrsets/.../A/"),
+        ("get", "domains/bob.example/rrsets/www/A/"),
+        ("put", "domains/bob.example/rrsets/www/A/"),
+        ("get", "domains/bob.example/rrsets/@/A/"),
+        ("delete", "domains/bob.example/rrsets/.../A/"),
+        ("post", "domains/bob.example/rrsets/"),
+        ("get", "domains/alice.example/rrsets/www/a/"),
+        ("get", "domains/alice.example/x/"),
+    ],
+)
+def test_every_unknown_object_is_the_same_404_in_every_url_form(manager, method, path):
+    url = path.format(
+        own=manager.own_token.pk,
+        bobs=manager.bobs_token.pk,
+        bobs_policy=manager.bobs_policy.pk,
+        unknown=UNKNOWN_TOKEN,
+    )
+
+    response = getattr(manager, method)(f"{API}/{url}", {}, format="json")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == NOT_FOUND
+    assert Token.objects.filter(pk=manager.bobs_token.pk).exists()
