@@ -2,15 +2,18 @@ from django.contrib import admin
 from django.urls import include, path
 
 from django_stepup.admin_site import StepUpAdminSite
+from example_project.health import health
 
 # The admin login takes password and TOTP code together, counts against the API login's
 # throttle and admits only OTP-verified staff: no backdoor around the second factor.
 admin.site.__class__ = StepUpAdminSite
 
 handler404 = "dnsapi.exceptions.not_found"
+handler500 = "example_project.errors.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/health/", health, name="health"),
     path("api/v1/auth/", include("django_stepup.urls")),
     path("api/v1/", include("dnsapi.urls")),
 ]
