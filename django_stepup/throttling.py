@@ -110,7 +110,7 @@ def network_of(address):
         ip = ipaddress.ip_address(address)
     except ValueError:
         return ""
-    if getattr(ip, "ipv4_mapped", None):
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     return str(ipaddress.ip_network(f"{ip}/{NETWORK_PREFIX[ip.version]}", strict=False))
 
