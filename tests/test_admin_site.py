@@ -10,6 +10,7 @@ from django_stepup import otp, signals
 from django_stepup.models import AuditEvent, RecoveryCode
 from tests.factories import PASSWORD, TOTPDeviceFactory, UserFactory
 from tests.test_signals import capture
+from tests.test_throttling import unreachable_cache
 from tests.utils import login_body, login_name
 
 SITE = "/stepup-admin/"
@@ -103,6 +104,16 @@ def test_the_eleventh_attempt_is_throttled_even_with_the_right_code(
     assert response.status_code == 200
     assert THROTTLED in response.content.decode()
     assert invalid_message() not in response.content.decode()
+    assert client.get(SITE).status_code == 302
+
+
+def test_without_the_throttle_cache_the_admin_login_fails_closed(
+    client, staff, staff_factor, totp_code
+):
+    with override_settings(**unreachable_cache(), STEPUP={"THROTTLE_CACHE": "throttle"}):
+        response = admin_login(client, login_name(staff), code=totp_code(staff_factor))
+    assert response.status_code == 200
+    assert "Login is temporarily unavailable. Try again later." in response.content.decode()
     assert client.get(SITE).status_code == 302
 
 
