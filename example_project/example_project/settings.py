@@ -10,6 +10,8 @@ before reuse, or DJANGO_DB_POOL=1 for psycopg's connection pool (Django >= 5.1; 
 DJANGO_DB_POOL_MAX_SIZE, default 4, per worker). DJANGO_LOG_LEVEL (default WARNING) is
 the level of django_stepup's and the example's records; they and Django's server errors
 go to stderr. STEPUP_THROTTLE_FAIL_OPEN=1 lets logins through when the cache is away.
+EXAMPLE_DRF_TOKEN_TWIN=1 adds a read behind DRF's TokenAuthentication and its twin behind
+django-stepup (api/v1/twin/), for make deploy-check.
 """
 
 from pathlib import Path
@@ -41,6 +43,10 @@ INSTALLED_APPS = [
     "accounts",
     "dnsapi",
 ]
+# The same read behind DRF's TokenAuthentication, for make deploy-check's comparison.
+DRF_TOKEN_TWIN = env.bool("EXAMPLE_DRF_TOKEN_TWIN", default=False)
+if DRF_TOKEN_TWIN:
+    INSTALLED_APPS.append("rest_framework.authtoken")
 
 MIDDLEWARE = [
     "dnsapi.middleware.MergeSlashesMiddleware",

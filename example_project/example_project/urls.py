@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -17,3 +18,11 @@ urlpatterns = [
     path("api/v1/auth/", include("django_stepup.urls")),
     path("api/v1/", include("dnsapi.urls")),
 ]
+
+if settings.DRF_TOKEN_TWIN:
+    from example_project.twin import DRFTokenRead, StepUpRead
+
+    urlpatterns += [
+        path("api/v1/twin/stepup/", StepUpRead.as_view()),
+        path("api/v1/twin/drf/", DRFTokenRead.as_view()),
+    ]
