@@ -12,8 +12,9 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 from django.http import JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
 
 LOCAL_CACHES = (
     "django.core.cache.backends.locmem.LocMemCache",
@@ -34,24 +35,26 @@ def _cache():
     caches["default"].get("example_project:health")
 
 
-@never_cache
-@require_GET
-def health(request):
-    checks = {"database": _database}
-    if settings.CACHES["default"]["BACKEND"] not in LOCAL_CACHES:
-        checks["cache"] = _cache
-    body = {}
-    for name, check in checks.items():
-        try:
-            check()
-        except Exception:  # any driver's or backend's error means: not reachable now
-            logger.warning("Health check: the %s is unavailable.", name)
-            body[name] = "unavailable"
-        else:
-            body[name] = "ok"
-    healthy = all(state == "ok" for state in body.values())
-    response = JsonResponse({"status": "ok" if healthy else "unavailable", **body})
-    if not healthy:
-        response.status_code = 503
-        response["Retry-After"] = str(RETRY_AFTER)
-    return response
+@method_decorator(never_cache, name="dispatch")
+class HealthView(View):
+    """GET only; anything else is ``405``."""
+
+    def get(self, request):
+        checks = {"database": _database}
+        if settings.CACHES["default"]["BACKEND"] not in LOCAL_CACHES:
+            checks["cache"] = _cache
+        body = {}
+        for name, check in checks.items():
+            try:
+                check()
+            except Exception:  # any driver's or backend's error means: not reachable now
+                logger.warning("Health check: the %s is unavailable.", name)
+                body[name] = "unavailable"
+            else:
+                body[name] = "ok"
+        healthy = all(state == "ok" for state in body.values())
+        response = JsonResponse({"status": "ok" if healthy else "unavailable", **body})
+        if not healthy:
+            response.status_code = 503
+            response["Retry-After"] = str(RETRY_AFTER)
+        return response

@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from django_stepup.admin_site import StepUpAdminSite
-from example_project.health import health
+from example_project.health import HealthView
 
 # The admin login takes password and TOTP code together, counts against the API login's
 # throttle and admits only OTP-verified staff: no backdoor around the second factor.
@@ -14,7 +14,7 @@ handler500 = "example_project.errors.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/health/", health, name="health"),
+    path("api/v1/health/", HealthView.as_view(), name="health"),
     path("api/v1/auth/", include("django_stepup.urls")),
     path("api/v1/", include("dnsapi.urls")),
 ]
