@@ -191,3 +191,15 @@ def test_without_the_requirement_staff_with_a_factor_still_need_its_code(
     client.logout()
     assert admin_login(client, login_name(staff), code=totp_code(staff_factor)).status_code == 302
     assert client.get(SITE).status_code == 200
+
+
+def test_an_admin_login_makes_its_network_known_to_the_throttle(
+    client, api_client, staff, staff_factor, totp_code, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_login(client, login_name(staff), code=totp_code(staff_factor))
+    assert client.get(SITE).status_code == 200
+    for i in range(10):
+        wrong_body = login_body(staff, "wrong")
+        api_client.post(API_LOGIN, wrong_body, format="json", REMOTE_ADDR=f"203.0.113.{i + 1}")
+    assert api_client.post(API_LOGIN, login_body(staff), format="json").status_code == 200
