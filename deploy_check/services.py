@@ -202,8 +202,9 @@ def manage(environment, *args):
 class Gunicorn:
     """gunicorn with sync workers serving the example project."""
 
-    def __init__(self, environment, workers=4):
+    def __init__(self, environment, workers=4, keep_log_with_errors=True):
         self.environment = environment
+        self.keep_log_with_errors = keep_log_with_errors
         self.workers = workers
         self.port = free_port()
         # Kept open for the server's lifetime; closed (and removed if clean) in __exit__.
@@ -236,7 +237,7 @@ class Gunicorn:
     def __exit__(self, *exc):
         stop(self.process, timeout=20)
         self.log.close()
-        if self.errors():
+        if self.keep_log_with_errors and self.errors():
             print(f"deploy-check: gunicorn's log is kept in {self.log.name}", flush=True)
         else:
             os.unlink(self.log.name)
