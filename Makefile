@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint docs bench clean
+.PHONY: demo test lint docs bench deploy-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ docs: $(VENV)/.installed-docs
 
 bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/bench_auth.py $(BENCH_ARGS)
+
+# gunicorn (4 sync workers) + PostgreSQL + Redis, started and stopped by the script itself.
+deploy-check: $(VENV)/.installed-deploy
+	$(BIN)/python deploy_check/run.py
 
 clean:
 	rm -rf $(VENV) docs/_build example_project/db.sqlite3

@@ -75,6 +75,8 @@ class StepUpAdminAuthenticationForm(AdminAuthenticationForm):
             "Note that the fields may be case-sensitive."
         ),
         "throttled": _("Too many login attempts. Try again later."),
+        # The throttle's cache is unreachable: login fails closed (THROTTLE_FAIL_OPEN).
+        "unavailable": _("Login is temporarily unavailable. Try again later."),
         "no_factor": _(
             "This account has no confirmed second factor, which the admin requires. "
             "Add one and confirm it with a code first, then log in with its code."
@@ -86,7 +88,11 @@ class StepUpAdminAuthenticationForm(AdminAuthenticationForm):
         password = self.cleaned_data.get("password")
         if username is None or not password:
             return self.cleaned_data
-        if throttling.login_wait(self.request, username):
+        try:
+            wait = throttling.login_wait(self.request, username)
+        except throttling.ThrottleUnavailable:
+            raise ValidationError(self.error_messages["unavailable"], code="unavailable") from None
+        if wait:
             raise ValidationError(self.error_messages["throttled"], code="throttled")
         user = authenticate(self.request, username=username, password=password)
         if user is None or not self._may_enter(user):

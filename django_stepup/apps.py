@@ -45,9 +45,10 @@ class StepUpConfig(AppConfig):
 
     def connect_receivers(self):
         from django.conf import settings
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_save, pre_save
 
-        from . import audit, mfa_state, receivers, signals
+        from . import audit, mfa_state, receivers, signals, throttling
 
         mfa_state.connect_device_receivers()
         user_model = settings.AUTH_USER_MODEL
@@ -69,6 +70,13 @@ class StepUpConfig(AppConfig):
         ]
         for signal, receiver in notifications:
             signal.connect(receiver, dispatch_uid=f"django_stepup_{receiver.__name__}")
+        # Successful logins make their network known to the account's login throttle.
+        signals.login_succeeded.connect(
+            throttling.remember_user_login, dispatch_uid="django_stepup_remember_api_login"
+        )
+        user_logged_in.connect(
+            throttling.remember_user_login, dispatch_uid="django_stepup_remember_session_login"
+        )
         audit_receivers: list[tuple[Signal, Callable[..., Any]]] = [
             (signals.login_succeeded, audit.record_login_succeeded),
             (signals.login_failed, audit.record_login_failed),

@@ -51,6 +51,9 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_RATE_PER_ADDRESS": "30/min",
     # Cache alias holding throttle state (point it at Redis with several workers).
     "THROTTLE_CACHE": "default",
+    # Without a reachable throttle cache, throttled endpoints answer 503 (False) or let
+    # requests through unthrottled (True).
+    "THROTTLE_FAIL_OPEN": False,
     # Send the default notification emails (factor added/removed, codes, new API token).
     "NOTIFY_BY_EMAIL": True,
     # TOTP factors one user may have, active and pending together.

@@ -10,6 +10,7 @@ from django_stepup import otp, signals
 from django_stepup.models import AuditEvent, RecoveryCode
 from tests.factories import PASSWORD, TOTPDeviceFactory, UserFactory
 from tests.test_signals import capture
+from tests.test_throttling import unreachable_cache
 from tests.utils import login_body, login_name
 
 SITE = "/stepup-admin/"
@@ -106,6 +107,16 @@ def test_the_eleventh_attempt_is_throttled_even_with_the_right_code(
     assert client.get(SITE).status_code == 302
 
 
+def test_without_the_throttle_cache_the_admin_login_fails_closed(
+    client, staff, staff_factor, totp_code
+):
+    with override_settings(**unreachable_cache(), STEPUP={"THROTTLE_CACHE": "throttle"}):
+        response = admin_login(client, login_name(staff), code=totp_code(staff_factor))
+    assert response.status_code == 200
+    assert "Login is temporarily unavailable. Try again later." in response.content.decode()
+    assert client.get(SITE).status_code == 302
+
+
 def test_api_and_admin_logins_share_the_budget(client, api_client, staff, staff_factor, totp_code):
     for _ in range(5):
         assert api_login(api_client, staff, "wrong").status_code == 401
@@ -180,3 +191,15 @@ def test_without_the_requirement_staff_with_a_factor_still_need_its_code(
     client.logout()
     assert admin_login(client, login_name(staff), code=totp_code(staff_factor)).status_code == 302
     assert client.get(SITE).status_code == 200
+
+
+def test_an_admin_login_makes_its_network_known_to_the_throttle(
+    client, api_client, staff, staff_factor, totp_code, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        admin_login(client, login_name(staff), code=totp_code(staff_factor))
+    assert client.get(SITE).status_code == 200
+    for i in range(10):
+        wrong_body = login_body(staff, "wrong")
+        api_client.post(API_LOGIN, wrong_body, format="json", REMOTE_ADDR=f"203.0.113.{i + 1}")
+    assert api_client.post(API_LOGIN, login_body(staff), format="json").status_code == 200

@@ -4,6 +4,14 @@ DATABASE_URL (default: SQLite file beside this project), CACHE_URL (default: loc
 memory; redis://... when several workers must share throttles), DJANGO_DEBUG
 (default on, for the demo), DJANGO_SECRET_KEY (required when debug is off),
 DNSAPI_MINIMUM_TTL (default 3600) and DNSAPI_NAMESERVERS (comma-separated absolute names).
+
+On PostgreSQL, connections persist: DJANGO_CONN_MAX_AGE seconds (default 600), checked
+before reuse, or DJANGO_DB_POOL=1 for psycopg's connection pool (Django >= 5.1; then
+DJANGO_DB_POOL_MAX_SIZE, default 4, per worker). DJANGO_LOG_LEVEL (default WARNING) is
+the level of django_stepup's and the example's records; they and Django's server errors
+go to stderr. STEPUP_THROTTLE_FAIL_OPEN=1 lets logins through when the cache is away.
+EXAMPLE_DRF_TOKEN_TWIN=1 adds a read behind DRF's TokenAuthentication and its twin behind
+django-stepup (api/v1/twin/), for make deploy-check.
 """
 
 from pathlib import Path
@@ -35,6 +43,10 @@ INSTALLED_APPS = [
     "accounts",
     "dnsapi",
 ]
+# The same read behind DRF's TokenAuthentication, for make deploy-check's comparison.
+DRF_TOKEN_TWIN = env.bool("EXAMPLE_DRF_TOKEN_TWIN", default=False)
+if DRF_TOKEN_TWIN:
+    INSTALLED_APPS.append("rest_framework.authtoken")
 
 MIDDLEWARE = [
     "dnsapi.middleware.MergeSlashesMiddleware",
@@ -77,6 +89,18 @@ if IS_SQLITE:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20}
     )
+if not IS_SQLITE:
+    if env.bool("DJANGO_DB_POOL", default=False):
+        # The pool keeps connections; Django wants CONN_MAX_AGE 0 with it.
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": env.int("DJANGO_DB_POOL_MAX_SIZE", default=4),
+        }
+    else:
+        # A new PostgreSQL connection per request dominates request time under load.
+        DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=600)
+        # A connection that died (a database restart) is replaced, not reused.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 AUTH_USER_MODEL = "accounts.User"
@@ -124,6 +148,23 @@ STEPUP = {
     "TOTP_ISSUER": "django-stepup demo",
     "POLICY_SCOPES": {"rrsets": "dnsapi.policies.rrsets"},
     "THROTTLE_CACHE": "default",
+    "THROTTLE_FAIL_OPEN": env.bool("STEPUP_THROTTLE_FAIL_OPEN", default=False),
+}
+
+LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="WARNING")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"}
+    },
+    # StreamHandler writes to stderr: server errors reach the process manager's log.
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "django.request": {"handlers": ["stderr"], "level": "ERROR"},
+        "django_stepup": {"handlers": ["stderr"], "level": LOG_LEVEL},
+        "example_project": {"handlers": ["stderr"], "level": LOG_LEVEL},
+    },
 }
 
 if not DEBUG:

@@ -41,6 +41,7 @@ ADMIN = "admin"  # the OTP-enforcing Django admin site
 #: Every route of the example project and every method it answers: what guards it.
 ROUTES = {
     "api/v1/auth/login/": {"POST": PUBLIC},
+    "api/v1/health/": {"GET": PUBLIC},
     "api/v1/auth/logout/": {"POST": LOGIN_ANY},
     "api/v1/auth/account/": {"GET": LOGIN_ANY},
     "api/v1/auth/totp/": {"GET": LOGIN_ANY, "POST": MFA},
