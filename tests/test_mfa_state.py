@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from django_stepup.mfa_state import device_models, has_confirmed_device
-from django_stepup.models import MFAState, Token, mfa_enabled
+from django_stepup.models import MFAState, Token, WebAuthnDevice, mfa_enabled
 from tests.factories import TokenFactory, TOTPDeviceFactory, UserFactory
 from tests.testapp.models import KeyDevice
 from tests.utils import authenticated, in_parallel, login_body
@@ -32,7 +32,7 @@ def assert_step_up(response):
 
 
 def test_every_django_otp_device_model_counts():
-    assert set(device_models()) == {TOTPDevice, KeyDevice}
+    assert set(device_models()) == {TOTPDevice, KeyDevice, WebAuthnDevice}
 
 
 class TestDevicesDecide:

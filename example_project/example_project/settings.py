@@ -124,6 +124,10 @@ STEPUP = {
     "TOTP_ISSUER": "django-stepup demo",
     "POLICY_SCOPES": {"rrsets": "dnsapi.policies.rrsets"},
     "THROTTLE_CACHE": "default",
+    # WebAuthn: the browser binds every assertion to one of these origins (API.md).
+    "WEBAUTHN_RP_ID": env.str("WEBAUTHN_RP_ID", default="localhost"),
+    "WEBAUTHN_RP_NAME": "django-stepup demo",
+    "WEBAUTHN_ORIGINS": env.list("WEBAUTHN_ORIGINS", default=["http://localhost:8000"]),
 }
 
 if not DEBUG:
