@@ -244,17 +244,29 @@ class WebAuthnDevice(TimestampMixin, Device):
     it also logs in as a passkey.
     """
 
-    credential_id = models.TextField(blank=True, default="", editable=False)
+    credential_id: "models.TextField[str, str]" = models.TextField(
+        blank=True, default="", editable=False
+    )
     # null while pending: many pending factors, each credential once.
-    credential_digest = models.CharField(  # noqa: DJ001
+    credential_digest: "models.CharField[str | None, str | None]" = models.CharField(  # noqa: DJ001
         max_length=64, unique=True, null=True, editable=False
     )
-    public_key = models.BinaryField(default=b"", editable=False)
-    sign_count = models.PositiveBigIntegerField(default=0, editable=False)
+    public_key: "models.BinaryField[bytes, bytes | memoryview]" = models.BinaryField(
+        default=b"", editable=False
+    )
+    sign_count: "models.PositiveBigIntegerField[int, int]" = models.PositiveBigIntegerField(
+        default=0, editable=False
+    )
     transports = models.JSONField(default=list, blank=True, editable=False)
-    aaguid = models.CharField(max_length=36, blank=True, default="", editable=False)
-    discoverable = models.BooleanField(default=False, editable=False)
-    user_handle = models.CharField(max_length=128, blank=True, default="", editable=False)
+    aaguid: "models.CharField[str, str]" = models.CharField(
+        max_length=36, blank=True, default="", editable=False
+    )
+    discoverable: "models.BooleanField[bool, bool]" = models.BooleanField(
+        default=False, editable=False
+    )
+    user_handle: "models.CharField[str, str]" = models.CharField(
+        max_length=128, blank=True, default="", editable=False
+    )
 
     class Meta:
         verbose_name = _("WebAuthn factor")

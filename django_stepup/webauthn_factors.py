@@ -203,11 +203,7 @@ def finish_registration(user, factor_id, credential, *, token, request=None):
     relying_party = rp_id()
     if factor_id > otp.MAX_FACTOR_ID:
         return otp.Verification(otp.Outcome.NOT_FOUND)
-    try:
-        parsed = parse_registration_credential_json(credential)
-        challenge = parse_client_data_json(parsed.response.client_data_json).challenge
-    except (WebAuthnException, ValueError, TypeError, KeyError):
-        parsed = challenge = None
+    parsed, challenge = _parse_registration(credential)
     with transaction.atomic():
         state = otp.lock_state(user)
         device = (
@@ -219,7 +215,7 @@ def finish_registration(user, factor_id, credential, *, token, request=None):
             return otp.Verification(otp.Outcome.NOT_FOUND)
         if otp.activation_needs_step_up(state, token, device):
             return otp.Verification(otp.Outcome.STEP_UP_REQUIRED)
-        if parsed is None:
+        if parsed is None or challenge is None:
             return otp.Verification(otp.Outcome.INVALID)
         try:
             with transaction.atomic():
@@ -253,6 +249,14 @@ def finish_registration(user, factor_id, credential, *, token, request=None):
             request=request,
         )
     return otp.Verification(otp.Outcome.VERIFIED, factor=device, activated=True)
+
+
+def _parse_registration(credential):
+    try:
+        parsed = parse_registration_credential_json(credential)
+        return parsed, parse_client_data_json(parsed.response.client_data_json).challenge
+    except (WebAuthnException, ValueError, TypeError, KeyError):
+        return None, None
 
 
 def _activate(device, verified, parsed, credential, digest):
