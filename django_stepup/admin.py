@@ -629,7 +629,6 @@ class MFAStateAdmin(RecentEventsMixin, admin.ModelAdmin):
         "recovery_codes_left",
         "recent_events",
     )
-    fields = readonly_fields
     actions = ["reset_lockout"]
 
     def get_search_fields(self, request):
@@ -800,7 +799,6 @@ class WebAuthnFactorAdmin(admin.ModelAdmin):
         "aaguid",
         "transports_display",
     ]
-    fields = readonly_fields
 
     @admin.display(description=_("transports"))
     def transports_display(self, device):
