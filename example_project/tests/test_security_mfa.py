@@ -52,6 +52,7 @@ ROUTES = {
     "api/v1/auth/webauthn/<int:pk>/": {"DELETE": MFA},
     "api/v1/auth/webauthn/<int:pk>/verify/": {"POST": LOGIN_ANY},
     "api/v1/auth/passkey/challenge/": {"POST": PUBLIC},
+    "passkeys/": {"GET": PUBLIC},
     "api/v1/auth/recovery-codes/": {"POST": MFA},
     "api/v1/auth/tokens/": {"GET": MFA, "POST": MFA},
     "api/v1/auth/tokens/<str:pk>/": {"GET": MFA, "PUT": MFA, "PATCH": MFA, "DELETE": MFA},
