@@ -285,6 +285,8 @@ def begin_step_up(user, token):
     factors = list(active_factors(user))
     if not factors:
         raise NoWebAuthnFactor
+    # One pending step-up per token: a new challenge replaces the last one.
+    WebAuthnChallenge.objects.filter(purpose=Purpose.STEP_UP, token=token).delete()
     challenge = _new_challenge(Purpose.STEP_UP, user=user, token=token)
     return _options(
         generate_authentication_options(

@@ -335,6 +335,34 @@ def test_totp_and_recovery_promotions_record_their_method(factor, totp_code):
     assert response.json()["mfa_method"] == "recovery"
 
 
+def test_a_new_step_up_challenge_replaces_the_last_one(user, enrolled):
+    _, authenticator, token = enrolled
+    client = client_for(token)
+    first = step_up_options(client)
+    second = step_up_options(client)
+    assert WebAuthnChallenge.objects.filter(token=token).count() == 1
+    assert step_up(client, authenticator.assertion(first)).status_code == 400
+    assert step_up(client, authenticator.assertion(second)).status_code == 200
+
+
+def test_mfa_method_is_read_only(user, enrolled):
+    _, _, token = enrolled
+    response = client_for(TokenFactory(user=user, promoted=True, mfa_method="webauthn")).patch(
+        f"/auth/tokens/{token.pk}/", {"mfa_method": "webauthn"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json() == {"mfa_method": ["This field is read-only."]}
+    assert Token.objects.get(pk=token.pk).mfa_method is None
+
+
+def test_a_login_with_a_code_records_totp(factor, totp_code):
+    response = APIClient().post(
+        "/auth/login/", login_body(factor.user, code=totp_code(factor)), format="json"
+    )
+    assert response.status_code == 200
+    assert (response.json()["mfa"], response.json()["mfa_method"]) == (True, "totp")
+
+
 def test_a_user_without_a_webauthn_factor_gets_no_challenge(factor):
     response = client_for(TokenFactory(user=factor.user, login=True)).post(
         "/auth/webauthn/challenge/", format="json"
