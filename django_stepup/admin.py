@@ -786,7 +786,6 @@ class WebAuthnFactorAdmin(admin.ModelAdmin):
         "transports_display",
     ]
     list_filter = ["confirmed", "discoverable"]
-    search_fields = ["name"]
     list_select_related = ["user"]
     readonly_fields = [
         "user",
@@ -799,6 +798,10 @@ class WebAuthnFactorAdmin(admin.ModelAdmin):
         "aaguid",
         "transports_display",
     ]
+
+    def get_search_fields(self, request):
+        """The factor's name, or its user's login name: one user's factors at a search."""
+        return ["name", f"user__{get_user_model().USERNAME_FIELD}"]
 
     @admin.display(description=_("transports"))
     def transports_display(self, device):

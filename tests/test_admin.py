@@ -891,12 +891,17 @@ WEBAUTHN = "/admin/django_stepup/webauthndevice/"
 
 
 def test_webauthn_factors_are_listed_per_user_with_their_details(admin_client, user):
+    from django_stepup.models import WebAuthnDevice
     from tests.test_views_webauthn import register
 
     device, _ = register(user)
-    response = admin_client.get(f"{WEBAUTHN}?q={device.name}")
+    other, _ = register(UserFactory())
+    WebAuthnDevice.objects.filter(pk=device.pk).update(name="laptop-q7")
+    WebAuthnDevice.objects.filter(pk=other.pk).update(name="someone else's")
+    response = admin_client.get(f"{WEBAUTHN}?q={user.get_username()}")
     assert response.status_code == 200
-    assert device.name in response.content.decode()
+    assert "laptop-q7" in response.content.decode()
+    assert "someone else" not in response.content.decode()
     detail = admin_client.get(f"{WEBAUTHN}{device.pk}/change/").content.decode()
     assert device.aaguid in detail and "internal" in detail
     assert admin_client.get(f"{WEBAUTHN}add/").status_code == 403
