@@ -506,6 +506,8 @@ def test_passkey_login_answers_a_promoted_token(user, enrolled):
     token = Token.objects.get(pk=data["id"])
     assert token.user == user and token.mfa_at is not None
     assert caught[0][1]["token"].pk == token.pk
+    event = AuditEvent.objects.get(event="login_succeeded", token_id=token.pk)
+    assert event.details == {"mfa": True, "mfa_method": "webauthn"}
     # The new token works.
     assert authenticated(APIClient(), data["token"]).get("/auth/account/").status_code == 200
 
@@ -606,6 +608,23 @@ def test_a_parallel_passkey_replay_logs_in_once():
     results = in_parallel(*[lambda: passkey_login(credential).status_code] * 4)
     assert sorted(results) == [200, 401, 401, 401]
     assert Token.objects.count() == before + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs parallel connections")
+def test_a_parallel_registration_replay_activates_once():
+    user = UserFactory()
+    token = TokenFactory(user=user, login=True)
+    created = begin(client_for(token))
+    credential = SoftAuthenticator().register(created["options"])
+    results = in_parallel(
+        *[lambda: finish(client_for(token), created["id"], credential).status_code] * 4
+    )
+    # The first holds the pending factor's row lock; the others then find it active: 404.
+    assert sorted(results) == [200, 404, 404, 404]
+    assert WebAuthnDevice.objects.filter(user=user, confirmed=True).count() == 1
+    assert AuditEvent.objects.filter(event="factor_activated", user=user).count() == 1
 
 
 class signals_caught:
