@@ -33,7 +33,7 @@ from rest_framework.exceptions import ValidationError as APIValidationError
 from . import otp, policy_store, revocation, token_store
 from .audit import describe
 from .conf import stepup_settings
-from .models import AuditEvent, MFAState, Token, TokenPolicy
+from .models import AuditEvent, MFAState, Token, TokenPolicy, WebAuthnDevice
 from .policies import PolicyScope, get_scopes, specificity
 from .serializers import validate_max_unused_period
 from .subnets import normalise_subnets
@@ -629,7 +629,6 @@ class MFAStateAdmin(RecentEventsMixin, admin.ModelAdmin):
         "recovery_codes_left",
         "recent_events",
     )
-    fields = readonly_fields
     actions = ["reset_lockout"]
 
     def get_search_fields(self, request):
@@ -765,3 +764,58 @@ class TOTPFactorAdmin(TOTPDeviceAdmin):
 if admin.site.is_registered(TOTPDevice):
     admin.site.unregister(TOTPDevice)
 admin.site.register(TOTPDevice, TOTPFactorAdmin)
+
+
+@admin.register(WebAuthnDevice)
+class WebAuthnFactorAdmin(admin.ModelAdmin):
+    """WebAuthn factors per user: listed and removable, never added or edited here.
+
+    A credential comes only from a browser ceremony (the API). Removing one goes
+    through :func:`otp.remove_factor`, as in the API: a credential change that revokes
+    the user's other login tokens.
+    """
+
+    list_display = [
+        "name",
+        "user",
+        "confirmed",
+        "created_at",
+        "last_used_at",
+        "sign_count",
+        "aaguid",
+        "transports_display",
+    ]
+    list_filter = ["confirmed", "discoverable"]
+    list_select_related = ["user"]
+    readonly_fields = [
+        "user",
+        "name",
+        "confirmed",
+        "discoverable",
+        "created_at",
+        "last_used_at",
+        "sign_count",
+        "aaguid",
+        "transports_display",
+    ]
+
+    def get_search_fields(self, request):
+        """The factor's name, or its user's login name: one user's factors at a search."""
+        return ["name", f"user__{get_user_model().USERNAME_FIELD}"]
+
+    @admin.display(description=_("transports"))
+    def transports_display(self, device):
+        return ", ".join(device.transports) or "-"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        otp.remove_factor(obj, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for device in queryset.select_related("user"):
+            otp.remove_factor(device, request=request)

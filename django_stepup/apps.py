@@ -87,6 +87,7 @@ class StepUpConfig(AppConfig):
             (signals.recovery_codes_generated, audit.record_recovery_codes_generated),
             (signals.token_created, audit.record_token_created),
             (signals.tokens_revoked, audit.record_tokens_revoked),
+            (signals.sign_count_regressed, audit.record_sign_count_regressed),
         ]
         for signal, receiver in audit_receivers:
             signal.connect(receiver, dispatch_uid=f"django_stepup_audit_{receiver.__name__}")

@@ -29,7 +29,7 @@ from .subnets import normalise_address
 logger = logging.getLogger("django_stepup.audit")
 
 Event = AuditEvent.Event
-WARNING_EVENTS = frozenset({Event.LOGIN_FAILED, Event.STEP_UP_FAILED})
+WARNING_EVENTS = frozenset({Event.LOGIN_FAILED, Event.STEP_UP_FAILED, Event.SIGN_COUNT_REGRESSED})
 EMAIL_HMAC_SALT = "django_stepup.audit.login_failed"
 
 
@@ -121,7 +121,7 @@ def record_login_succeeded(sender, user, token, request=None, **kwargs):
         user=user,
         token_id=token.pk,
         request=request,
-        details={"mfa": token.mfa},
+        details={"mfa": token.mfa, **({"mfa_method": token.mfa_method} if token.mfa else {})},
     )
 
 
@@ -131,8 +131,10 @@ def record_login_failed(sender, identifier, request=None, **kwargs):
     record(Event.LOGIN_FAILED, user=user, request=request, details=details)
 
 
-def record_step_up_succeeded(sender, user, token, factor, request=None, **kwargs):
+def record_step_up_succeeded(sender, user, token, factor, request=None, method=None, **kwargs):
     details = _factor_details(factor) if factor is not None else {"recovery_code": True}
+    if method is not None:
+        details["method"] = method
     record(
         Event.STEP_UP_SUCCEEDED,
         user=user,
@@ -142,13 +144,33 @@ def record_step_up_succeeded(sender, user, token, factor, request=None, **kwargs
     )
 
 
-def record_step_up_failed(sender, user, token, factor, failure_count, request=None, **kwargs):
+def record_step_up_failed(
+    sender, user, token, factor, failure_count, request=None, method=None, **kwargs
+):
+    details = {**_factor_details(factor), "failure_count": failure_count}
+    if method is not None:
+        details["method"] = method
     record(
         Event.STEP_UP_FAILED,
         user=user,
         token_id=None if token is None else token.pk,
         request=request,
-        details={**_factor_details(factor), "failure_count": failure_count},
+        details=details,
+    )
+
+
+def record_sign_count_regressed(
+    sender, user, factor, sign_count, stored_sign_count, request=None, **kwargs
+):
+    record(
+        Event.SIGN_COUNT_REGRESSED,
+        user=user,
+        request=request,
+        details={
+            **_factor_details(factor),
+            "sign_count": sign_count,
+            "stored_sign_count": stored_sign_count,
+        },
     )
 
 

@@ -6,6 +6,7 @@ Internal: may change without notice.
 import re
 from datetime import timedelta
 from importlib import import_module
+from urllib.parse import urlsplit
 
 from django.apps import apps
 from django.conf import settings
@@ -38,6 +39,12 @@ E020_NO_AUTHENTICATION_CLASS = "django_stepup.E020"
 E021_UNIMPORTABLE_AUTHENTICATION_CLASS = "django_stepup.E021"
 E022_NOT_A_STEPUP_AUTHENTICATION = "django_stepup.E022"
 E023_BAD_AUTHENTICATION_KEYWORD = "django_stepup.E023"
+E030_WEBAUTHN_NO_ORIGINS = "django_stepup.E030"
+E031_WEBAUTHN_BAD_ORIGIN = "django_stepup.E031"
+E032_WEBAUTHN_ORIGIN_OUTSIDE_RP_ID = "django_stepup.E032"
+E033_WEBAUTHN_BAD_USER_VERIFICATION = "django_stepup.E033"
+E034_WEBAUTHN_BAD_RP_ID = "django_stepup.E034"
+USER_VERIFICATION_VALUES = ("required", "preferred", "discouraged")
 
 EXPECTED_TYPES = {
     key: (list, tuple) if isinstance(default, list) else type(default)
@@ -93,7 +100,73 @@ def check_settings(app_configs=None, **kwargs):
             )
     if wrong_types:
         return errors
-    return errors + _check_values() + _check_policy_scopes() + _check_environment()
+    return (
+        errors + _check_values() + _check_policy_scopes() + _check_environment() + _check_webauthn()
+    )
+
+
+def _check_webauthn():
+    """Combinations that can never verify a WebAuthn response."""
+    errors = []
+    uv = stepup_settings.WEBAUTHN_USER_VERIFICATION
+    if uv not in USER_VERIFICATION_VALUES:
+        errors.append(
+            Error(
+                f"STEPUP['WEBAUTHN_USER_VERIFICATION'] is {uv!r}; give one of "
+                f"{', '.join(USER_VERIFICATION_VALUES)}.",
+                id=E033_WEBAUTHN_BAD_USER_VERIFICATION,
+            )
+        )
+    rp_id = stepup_settings.WEBAUTHN_RP_ID
+    if not rp_id:
+        return errors
+    if rp_id != rp_id.lower() or not re.fullmatch(r"[a-z0-9.-]+", rp_id) or ".." in rp_id:
+        return [
+            *errors,
+            Error(
+                f"STEPUP['WEBAUTHN_RP_ID'] is {rp_id!r}: give a lower-case domain, "
+                "no scheme, port or path.",
+                id=E034_WEBAUTHN_BAD_RP_ID,
+            ),
+        ]
+    origins = stepup_settings.WEBAUTHN_ORIGINS
+    if not origins:
+        errors.append(
+            Error(
+                "STEPUP['WEBAUTHN_RP_ID'] is set but STEPUP['WEBAUTHN_ORIGINS'] is empty: "
+                "no WebAuthn response could be accepted.",
+                id=E030_WEBAUTHN_NO_ORIGINS,
+            )
+        )
+    for origin in origins:
+        parts = urlsplit(origin) if isinstance(origin, str) else None
+        if (
+            parts is None
+            or parts.scheme not in ("https", "http")
+            or not parts.hostname
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or parts.username is not None
+        ):
+            errors.append(
+                Error(
+                    f"STEPUP['WEBAUTHN_ORIGINS'] has {origin!r}, which is no origin "
+                    "(scheme://host[:port]).",
+                    id=E031_WEBAUTHN_BAD_ORIGIN,
+                )
+            )
+            continue
+        host = parts.hostname
+        if host != rp_id and not host.endswith("." + rp_id):
+            errors.append(
+                Error(
+                    f"STEPUP['WEBAUTHN_ORIGINS'] has {origin!r}, whose host is neither "
+                    f"the RP ID {rp_id!r} nor below it: browsers refuse such a ceremony.",
+                    id=E032_WEBAUTHN_ORIGIN_OUTSIDE_RP_ID,
+                )
+            )
+    return errors
 
 
 def _check_values():

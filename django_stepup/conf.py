@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
     "THROTTLE_FAIL_OPEN": False,
     # Send the default notification emails (factor added/removed, codes, new API token).
     "NOTIFY_BY_EMAIL": True,
-    # TOTP factors one user may have, active and pending together.
+    # Factors (TOTP and WebAuthn) one user may have, active and pending together.
     "MAX_FACTORS_PER_USER": 10,
     # Store an AuditEvent row per signal (the "django_stepup.audit" log records are always emitted).
     "AUDIT_LOG": True,
@@ -69,6 +69,14 @@ DEFAULTS: dict[str, Any] = {
     "AUTHENTICATION_CLASSES": ["django_stepup.authentication.StepUpTokenAuthentication"],
     # Authenticate with the precompiled token SELECT (False: the plain ORM query).
     "FAST_AUTHENTICATION_LOOKUP": True,
+    # WebAuthn relying party: its ID (a domain; empty turns WebAuthn off), its name shown
+    # by authenticators, and the origins (scheme://host[:port]) the browser may report.
+    "WEBAUTHN_RP_ID": "",
+    "WEBAUTHN_RP_NAME": "django-stepup",
+    "WEBAUTHN_ORIGINS": [],
+    # User verification for WebAuthn step-up: "required", "preferred" or "discouraged"
+    # (registration and passkey login always require it).
+    "WEBAUTHN_USER_VERIFICATION": "preferred",
 }
 
 BUILTIN_PERMISSIONS = ("manage_tokens",)

@@ -9,9 +9,18 @@ from rest_framework.exceptions import APIException, ErrorDetail
 
 from .authentication import challenge_scheme
 
-__all__ = ["INSUFFICIENT_USER_AUTHENTICATION", "CodedAPIException", "Conflict", "StepUpRequired"]
+__all__ = [
+    "INSUFFICIENT_USER_AUTHENTICATION",
+    "PHISHING_RESISTANT_ACR",
+    "CodedAPIException",
+    "Conflict",
+    "PhishingResistantMFARequired",
+    "StepUpRequired",
+]
 
 INSUFFICIENT_USER_AUTHENTICATION = "insufficient_user_authentication"
+#: The ``acr_values`` of the challenge that asks for a phishing-resistant factor (RFC 9470).
+PHISHING_RESISTANT_ACR = "phr"
 
 
 class CodedAPIException(APIException):
@@ -62,3 +71,14 @@ class StepUpRequired(APIException):
         )
         if max_age is not None:
             self.auth_header += f", max_age={int(max_age)}"
+
+
+class PhishingResistantMFARequired(StepUpRequired):
+    """The step-up challenge asking for a phishing-resistant factor: ``acr_values="phr"``."""
+
+    default_detail = _("This action needs a login token promoted by a WebAuthn factor.")
+    default_code = "phishing_resistant_mfa_required"
+
+    def __init__(self, detail: str | Promise | None = None, max_age: float | None = None) -> None:
+        super().__init__(detail, max_age=max_age)
+        self.auth_header += f', acr_values="{PHISHING_RESISTANT_ACR}"'

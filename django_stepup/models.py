@@ -1,4 +1,4 @@
-"""Tokens, MFA state, recovery codes, token policies and audit events.
+"""Tokens, MFA state, recovery codes, WebAuthn factors and challenges, token policies, audit events.
 
 Internal: may change without notice. ``request.auth`` is a :class:`Token`; its
 documented attributes are the stable part.
@@ -13,6 +13,7 @@ from django.db.models import ExpressionWrapper, F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, TimestampMixin
 
 from . import _lookup, tokens
 from .subnets import DEFAULT_SUBNETS
@@ -73,6 +74,14 @@ class TokenManager(_TokenManagerBase):
         return _lookup.get_token(self, digest)
 
 
+class MFAMethod(models.TextChoices):
+    """How a login token was promoted."""
+
+    TOTP = "totp", _("TOTP")
+    RECOVERY = "recovery", _("recovery code")
+    WEBAUTHN = "webauthn", _("WebAuthn")
+
+
 class Token(models.Model):
     """A credential. ``mfa`` is tri-state: None API token, False login token, True promoted."""
 
@@ -90,6 +99,10 @@ class Token(models.Model):
     last_used = models.DateTimeField(null=True, blank=True, editable=False)
     mfa = models.BooleanField(null=True, default=None, editable=False)
     mfa_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # null, not "": the method of a token never promoted, as mfa_at.
+    mfa_method = models.CharField(  # noqa: DJ001
+        max_length=16, null=True, blank=True, editable=False, choices=MFAMethod.choices
+    )
     max_age = models.DurationField(null=True, blank=True)
     max_unused_period = models.DurationField(null=True, blank=True)
     allowed_subnets = models.JSONField(default=default_subnets)
@@ -116,6 +129,10 @@ class Token(models.Model):
             models.CheckConstraint(
                 condition=Q(mfa_at__isnull=True) | Q(mfa__isnull=False, mfa=True),
                 name="stepup_token_mfa_at_only_when_promoted",
+            ),
+            models.CheckConstraint(
+                condition=Q(mfa_method__isnull=True) | Q(mfa__isnull=False, mfa=True),
+                name="stepup_token_mfa_method_only_when_promoted",
             ),
         ]
 
@@ -216,6 +233,92 @@ class RecoveryCode(models.Model):
         return f"Recovery code {self.pk}"
 
 
+class WebAuthnDevice(TimestampMixin, Device):
+    """A WebAuthn credential as a django-otp device: a confirmed one enables MFA.
+
+    Created pending (no credential yet) with its registration challenge; the verified
+    registration response fills in the credential and confirms it. ``credential_id``
+    is base64url without padding, as in the WebAuthn JSON forms (up to 1,023 bytes, too
+    long for a portable unique index: ``credential_digest``, its SHA-256, is unique and
+    is what lookups use); ``public_key`` is the COSE key; ``discoverable`` says whether
+    it also logs in as a passkey.
+    """
+
+    credential_id: "models.TextField[str, str]" = models.TextField(
+        blank=True, default="", editable=False
+    )
+    # null while pending: many pending factors, each credential once.
+    credential_digest: "models.CharField[str | None, str | None]" = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, editable=False
+    )
+    public_key: "models.BinaryField[bytes, bytes | memoryview]" = models.BinaryField(
+        default=b"", editable=False
+    )
+    sign_count: "models.PositiveBigIntegerField[int, int]" = models.PositiveBigIntegerField(
+        default=0, editable=False
+    )
+    transports = models.JSONField(default=list, blank=True, editable=False)
+    aaguid: "models.CharField[str, str]" = models.CharField(
+        max_length=36, blank=True, default="", editable=False
+    )
+    discoverable: "models.BooleanField[bool, bool]" = models.BooleanField(
+        default=False, editable=False
+    )
+    user_handle: "models.CharField[str, str]" = models.CharField(
+        max_length=128, blank=True, default="", editable=False
+    )
+
+    class Meta:
+        verbose_name = _("WebAuthn factor")
+        verbose_name_plural = _("WebAuthn factors")
+
+    def verify_token(self, token):
+        """Never: a WebAuthn factor answers an assertion, not a code."""
+        return False
+
+
+class WebAuthnChallenge(models.Model):
+    """A server-side WebAuthn challenge: one purpose, one user (and token), used once.
+
+    ``challenge`` is the random value in base64url. Consuming it is one conditional
+    DELETE, so two submissions of one response succeed at most once.
+    """
+
+    class Purpose(models.TextChoices):
+        REGISTRATION = "registration", _("registration")
+        STEP_UP = "step_up", _("step-up")
+        PASSKEY_LOGIN = "passkey_login", _("passkey login")
+
+    id = models.BigAutoField(primary_key=True)
+    challenge = models.CharField(max_length=128, unique=True, editable=False)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="stepup_webauthn_challenges",
+    )
+    token = models.ForeignKey(
+        Token, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    device = models.ForeignKey(
+        WebAuthnDevice, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("WebAuthn challenge")
+        verbose_name_plural = _("WebAuthn challenges")
+
+    def __str__(self):
+        return f"{self.purpose} challenge {self.pk}"
+
+    def __repr__(self):
+        # The challenge value stays out of reprs.
+        return f"<WebAuthnChallenge {self.pk} {self.purpose}>"
+
+
 class TokenPolicy(models.Model):
     """A token's rule over one policy scope; ``values`` maps each dimension to a value or None."""
 
@@ -272,6 +375,7 @@ class AuditEvent(models.Model):
         RECOVERY_CODES_GENERATED = "recovery_codes_generated", _("recovery codes generated")
         TOKEN_CREATED = "token_created", _("token created")
         TOKENS_REVOKED = "tokens_revoked", _("tokens revoked")
+        SIGN_COUNT_REGRESSED = "sign_count_regressed", _("WebAuthn sign count regressed")
 
     id = models.BigAutoField(primary_key=True)
     created = models.DateTimeField(_("created"), default=timezone.now, db_index=True)

@@ -29,12 +29,13 @@ import qrcode.image.svg
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import signals
 from .conf import stepup_settings
 from .mfa_state import default_enabled, has_confirmed_device
-from .models import MFAState, RecoveryCode, Token
+from .models import MFAMethod, MFAState, RecoveryCode, Token, WebAuthnDevice
 from .revocation import revoke_login_tokens
 
 TOTP_CODE = re.compile(r"[0-9]{6}")
@@ -60,7 +61,7 @@ class Verification:
     """What :func:`verify` decided. ``factor`` is None for a recovery code."""
 
     outcome: Outcome
-    factor: TOTPDevice | None = None
+    factor: Device | None = None
     retry_after: int | None = None
     activated: bool = False
 
@@ -101,8 +102,12 @@ def check_factor_capacity(user):
     The lock lasts until the surrounding transaction ends, so a check in a form's
     validation still holds when the admin saves the device.
     """
-    _lock_state(user)
-    if TOTPDevice.objects.filter(user=user).count() >= stepup_settings.MAX_FACTORS_PER_USER:
+    lock_state(user)
+    count = (
+        TOTPDevice.objects.filter(user=user).count()
+        + WebAuthnDevice.objects.filter(user=user).count()
+    )
+    if count >= stepup_settings.MAX_FACTORS_PER_USER:
         raise FactorLimitReached
 
 
@@ -145,7 +150,7 @@ def remove_factor(device, *, keep_token=None, request=None):
     """
     user = device.user
     with transaction.atomic():
-        state = _lock_state(user)
+        state = lock_state(user)
         was_active = device.confirmed
         factor_id = device.pk
         device.delete()
@@ -158,7 +163,11 @@ def remove_factor(device, *, keep_token=None, request=None):
         if was_active:
             revoke_login_tokens(user, keep=keep_token, reason="factor_removed", request=request)
         signals.factor_removed.send(
-            sender=TOTPDevice, user=user, factor=device, mfa_enabled=state.enabled, request=request
+            sender=type(device),
+            user=user,
+            factor=device,
+            mfa_enabled=state.enabled,
+            request=request,
         )
 
 
@@ -218,7 +227,7 @@ def verify(user, code, *, token=None, factor_id=None, request=None):
     if token is not None and token.mfa is None:
         raise ValueError("Only login tokens can be promoted.")
     with transaction.atomic():
-        state = _lock_state(user)
+        state = lock_state(user)
         factors = TOTPDevice.objects.select_for_update().filter(user=user).order_by("pk")
         if factor_id is not None:
             if factor_id > MAX_FACTOR_ID:
@@ -226,7 +235,7 @@ def verify(user, code, *, token=None, factor_id=None, request=None):
             factors = list(factors.filter(pk=factor_id))
             if not factors:
                 return Verification(Outcome.NOT_FOUND)
-            if _activation_needs_step_up(state, token, factors[0]):
+            if activation_needs_step_up(state, token, factors[0]):
                 return Verification(Outcome.STEP_UP_REQUIRED)
         else:
             factors = list(factors.filter(confirmed=True))
@@ -234,13 +243,19 @@ def verify(user, code, *, token=None, factor_id=None, request=None):
             return Verification(Outcome.LOCKED)
         result = _check(user, code, factors, recovery_codes=factor_id is None)
         if result.ok:
-            _record_success(state, token, result.factor)
+            method = MFAMethod.RECOVERY if result.factor is None else MFAMethod.TOTP
+            record_success(state, token, result.factor, method=method)
             if result.activated:
                 signals.factor_activated.send(
                     sender=TOTPDevice, user=user, factor=result.factor, request=request
                 )
             signals.step_up_succeeded.send(
-                sender=Token, user=user, token=token, factor=result.factor, request=request
+                sender=Token,
+                user=user,
+                token=token,
+                factor=result.factor,
+                method=method.value,
+                request=request,
             )
         elif result.outcome is Outcome.INVALID:
             # The block returns normally on a failure, so the counter and its audit row commit.
@@ -249,14 +264,15 @@ def verify(user, code, *, token=None, factor_id=None, request=None):
                 user=user,
                 token=token,
                 factor=factors[0] if factor_id is not None else None,
-                failure_count=_record_failure(state),
+                failure_count=record_failure(state),
+                method=None,
                 request=request,
             )
     return result
 
 
 def reset_verification_lockout(user):
-    """Clear the user's failure counter and every factor's back-off (an admin action)."""
+    """Clear the user's failure counter and every TOTP factor's back-off (an admin action)."""
     with transaction.atomic():
         MFAState.objects.filter(user=user).update(failure_count=0, last_failure_at=None)
         TOTPDevice.objects.filter(user=user).update(
@@ -264,7 +280,7 @@ def reset_verification_lockout(user):
         )
 
 
-def _activation_needs_step_up(state, token, factor):
+def activation_needs_step_up(state, token, factor):
     """Binding a new factor to an account that has MFA needs a promoted token.
 
     Otherwise a factor created while MFA was off, and never activated, would let a
@@ -273,7 +289,7 @@ def _activation_needs_step_up(state, token, factor):
     return not factor.confirmed and state.enabled and (token is None or token.mfa is not True)
 
 
-def _lock_state(user):
+def lock_state(user):
     state, _ = MFAState.objects.select_for_update().get_or_create(
         user=user, defaults={"enabled": default_enabled(user)}
     )
@@ -325,7 +341,8 @@ def _back_off(factors):
     return max(waits, default=0)
 
 
-def _record_success(state, token, factor):
+def record_success(state, token, factor, *, method):
+    """Reset the failure count, activate a pending ``factor``, promote ``token`` (by ``method``)."""
     now = timezone.now()
     state.failure_count = 0
     state.last_failure_at = None
@@ -337,12 +354,13 @@ def _record_success(state, token, factor):
         update_fields.append("enabled")
     state.save(update_fields=update_fields)
     if token is not None:
-        Token.objects.filter(pk=token.pk).update(mfa=True, mfa_at=now)
+        Token.objects.filter(pk=token.pk).update(mfa=True, mfa_at=now, mfa_method=method)
         token.mfa = True
         token.mfa_at = now
+        token.mfa_method = method
 
 
-def _record_failure(state):
+def record_failure(state):
     """Count one failure; the row is locked, so no concurrent update is lost."""
     state.failure_count += 1
     state.last_failure_at = timezone.now()

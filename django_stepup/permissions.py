@@ -27,7 +27,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from .conf import stepup_settings
-from .exceptions import StepUpRequired
+from .exceptions import PhishingResistantMFARequired, StepUpRequired
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -53,6 +53,8 @@ __all__ = [
     "IsAPIToken",
     "IsLoginToken",
     "MFARequiredIfEnabled",
+    "PhishingResistantMFA",
+    "PhishingResistantMFAIfEnrolled",
     "PolicyScopedMixin",
     "RecentMFA",
     "TokenPolicyPermission",
@@ -165,6 +167,73 @@ class RecentMFA(BasePermission):
             _("This action needs a second factor verified in the last %(seconds)d seconds.")
             % {"seconds": max_age.total_seconds()},
             max_age=max_age.total_seconds(),
+        )
+
+
+class PhishingResistantMFA(BasePermission):
+    """Only login tokens promoted by a WebAuthn factor (``mfa_method == "webauthn"``) pass.
+
+    Other login tokens get the RFC 9470 challenge with ``acr_values="phr"`` and
+    ``"code": "phishing_resistant_mfa_required"``; API tokens, which cannot step up,
+    are refused (403). :meth:`with_max_age` also demands a promotion no older than
+    ``max_age`` seconds (the challenge then carries ``max_age``).
+    """
+
+    message = _("This action needs a login token promoted by a WebAuthn factor.")
+    max_age: timedelta | None = None
+
+    @classmethod
+    def with_max_age(cls, seconds: float) -> type[PhishingResistantMFA]:
+        if seconds < 0:
+            raise ValueError(f"{cls.__name__}.with_max_age() needs a max_age of 0 seconds or more.")
+        return type(
+            f"{cls.__name__}{int(seconds)}", (cls,), {"max_age": timedelta(seconds=seconds)}
+        )
+
+    def applies_to_api_tokens(self) -> bool:
+        return True
+
+    def applies_to(self, request: Request) -> bool:
+        return True
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        mfa = _token_mfa(request)
+        if mfa is _NO_TOKEN:
+            return False
+        if mfa is None:
+            return not self.applies_to_api_tokens()
+        token = _auth(request)
+        fresh = self.max_age is None or (
+            token.mfa_at is not None and timezone.now() - token.mfa_at <= self.max_age
+        )
+        if mfa is True and token.mfa_method == "webauthn" and fresh:
+            return True
+        if not self.applies_to(request):
+            return True
+        raise PhishingResistantMFARequired(
+            max_age=None if self.max_age is None else self.max_age.total_seconds()
+        )
+
+
+class PhishingResistantMFAIfEnrolled(PhishingResistantMFA):
+    """:class:`PhishingResistantMFA` for users with an active WebAuthn factor only.
+
+    Like :class:`MFARequiredIfEnabled`: API tokens pass, and so do the login tokens of
+    users without a WebAuthn factor (TOTP-only users are not locked out; combine with
+    :class:`MFARequiredIfEnabled` to still demand their second factor). Deciding that
+    costs one query, only for a token not already promoted by WebAuthn.
+    """
+
+    def applies_to_api_tokens(self) -> bool:
+        return False
+
+    def applies_to(self, request: Request) -> bool:
+        from .models import WebAuthnDevice
+
+        return (
+            WebAuthnDevice.objects.filter(user=request.user.pk, confirmed=True)
+            .exclude(credential_digest=None)
+            .exists()
         )
 
 

@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from . import otp, token_store
 from .conf import stepup_settings
-from .models import Token
+from .models import Token, WebAuthnDevice
 from .permissions import REACH_FIELDS
 from .subnets import normalise_subnets
 
@@ -116,13 +116,23 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
             "name",
             "mfa",
             "mfa_at",
+            "mfa_method",
             "max_age",
             "max_unused_period",
             "allowed_subnets",
             "auto_policy",
             "is_valid",
         ]
-        read_only_fields = ["id", "created", "last_used", "owner", "mfa", "mfa_at", "is_valid"]
+        read_only_fields = [
+            "id",
+            "created",
+            "last_used",
+            "owner",
+            "mfa",
+            "mfa_at",
+            "mfa_method",
+            "is_valid",
+        ]
         extra_kwargs = {
             field: {"min_value": timedelta(0), "max_value": MAX_TOKEN_DURATION}
             for field in LOGIN_TOKEN_LIFETIME_FIELDS
@@ -290,6 +300,24 @@ class NewTOTPFactorSerializer(TOTPFactorSerializer):
 
     def get_qr(self, device):
         return otp.qr_svg(otp.provisioning_uri(device))
+
+
+class WebAuthnFactorSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
+    """A WebAuthn factor as listed: never its key. ``last_used`` is null until an assertion."""
+
+    created = serializers.DateTimeField(source="created_at", read_only=True)
+    last_used = serializers.DateTimeField(source="last_used_at", read_only=True)
+
+    class Meta:
+        model = WebAuthnDevice
+        fields = ["id", "name", "created", "last_used"]
+        read_only_fields = ["id"]
+
+
+class CredentialSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    """``{"credential": {...}}``: a WebAuthn response in its JSON form (py_webauthn judges it)."""
+
+    credential = serializers.DictField()
 
 
 class PolicyListSerializer(serializers.ListSerializer):

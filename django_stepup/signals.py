@@ -12,6 +12,7 @@ __all__ = [
     "login_failed",
     "login_succeeded",
     "recovery_codes_generated",
+    "sign_count_regressed",
     "step_up_failed",
     "step_up_succeeded",
     "token_created",
@@ -27,12 +28,19 @@ login_succeeded = Signal()
 login_failed = Signal()
 
 #: A login token was promoted by a second factor. Arguments: ``user``, ``token``,
-#: ``factor`` (the device, or None for a recovery code), ``request``.
+#: ``factor`` (the device, or None for a recovery code), ``method`` (``"totp"``,
+#: ``"recovery"`` or ``"webauthn"``), ``request``.
 step_up_succeeded = Signal()
 
 #: A step-up attempt failed. Arguments: ``user``, ``token``, ``factor`` (or None),
-#: ``failure_count`` (consecutive failures of the user), ``request``.
+#: ``failure_count`` (consecutive failures of the user), ``method`` (``"webauthn"`` for
+#: an assertion, None for a code), ``request``.
 step_up_failed = Signal()
+
+#: A WebAuthn assertion carried a signature counter not above the last one seen (a
+#: cloned authenticator, or a replay); it was refused. Arguments: ``user``, ``factor``,
+#: ``sign_count`` (the assertion's), ``stored_sign_count``, ``request``.
+sign_count_regressed = Signal()
 
 #: A factor became active (its first successful verify). Arguments: ``user``, ``factor``, ``request``.
 factor_activated = Signal()

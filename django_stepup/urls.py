@@ -11,6 +11,15 @@ urlpatterns = [
     path("totp/", views.TOTPFactorListView.as_view(), name="totp-list"),
     path("totp/<int:pk>/", views.TOTPFactorDetailView.as_view(), name="totp-detail"),
     path("totp/<int:pk>/verify/", views.TOTPFactorVerifyView.as_view(), name="totp-verify"),
+    path("webauthn/", views.WebAuthnFactorListView.as_view(), name="webauthn-list"),
+    path("webauthn/challenge/", views.WebAuthnChallengeView.as_view(), name="webauthn-challenge"),
+    path("webauthn/<int:pk>/", views.WebAuthnFactorDetailView.as_view(), name="webauthn-detail"),
+    path(
+        "webauthn/<int:pk>/verify/",
+        views.WebAuthnFactorVerifyView.as_view(),
+        name="webauthn-verify",
+    ),
+    path("passkey/challenge/", views.PasskeyChallengeView.as_view(), name="passkey-challenge"),
     path("mfa/verify/", views.MFAVerifyView.as_view(), name="mfa-verify"),
     path("recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery-codes"),
 ]

@@ -1,4 +1,5 @@
-"""The auth API: login, logout, account, TOTP factors, step-up verification, recovery codes.
+"""The auth API: login (password or passkey), logout, account, TOTP and WebAuthn factors,
+step-up verification, recovery codes.
 
 The host project includes :mod:`django_stepup.urls` (conventionally under
 ``auth/``). Every view authenticates with the classes of
@@ -24,11 +25,11 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import otp, policy_store, signals, throttling
+from . import otp, policy_store, signals, throttling, webauthn_factors
 from .authentication import ConfiguredAuthenticationClasses, configured_authentication_classes
 from .conf import stepup_settings
 from .exceptions import CodedAPIException, StepUpRequired
-from .models import Token, TokenPolicy, mfa_enabled
+from .models import MFAMethod, Token, TokenPolicy, WebAuthnDevice, mfa_enabled
 from .parsers import JSONParser
 from .permissions import (
     HasTokenPermission,
@@ -43,16 +44,31 @@ from .permissions import (
 from .policies import get_scope
 from .revocation import purge_expired_login_tokens, revoke_tokens
 from .serializers import (
+    CredentialSerializer,
     LoginSerializer,
     NewTOTPFactorSerializer,
     PolicySerializer,
     TokenSerializer,
     TOTPFactorSerializer,
+    WebAuthnFactorSerializer,
 )
 
 NO_STORE = {"Cache-Control": "no-store"}
 INVALID_CREDENTIALS = _("Invalid credentials.")
 INVALID_CODE = _("Invalid code.")
+INVALID_CREDENTIAL = _("The WebAuthn response was not accepted.")
+
+
+class WebAuthnNotConfigured(CodedAPIException):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = _("WebAuthn is not configured on this server.")
+    default_code = "webauthn_not_configured"
+
+
+class WebAuthnNotEnabled(CodedAPIException):
+    status_code = status.HTTP_403_FORBIDDEN
+    default_detail = _("Register a WebAuthn factor first.")
+    default_code = "webauthn_not_enabled"
 
 
 class VerificationLocked(CodedAPIException):
@@ -101,7 +117,7 @@ class StepUpTokenView(StepUpAPIMixin, APIView):
     """An endpoint of the app for requests that carry a step-up token."""
 
 
-def verification_response(result, request):
+def verification_response(result, request, field="code"):
     """The HTTP answer for an :class:`~django_stepup.otp.Verification`."""
     if result.outcome is otp.Outcome.NOT_FOUND:
         raise exceptions.NotFound
@@ -114,8 +130,16 @@ def verification_response(result, request):
     if result.outcome is otp.Outcome.THROTTLED:
         raise exceptions.Throttled(wait=result.retry_after)
     if result.outcome is otp.Outcome.INVALID:
-        raise exceptions.ValidationError({"code": [INVALID_CODE]})
+        message = INVALID_CODE if field == "code" else INVALID_CREDENTIAL
+        raise exceptions.ValidationError({field: [message]})
     return Response(TokenSerializer(request.auth).data)
+
+
+def submitted_credential(request):
+    """The ``credential`` object of a body that holds only it (400 naming the field)."""
+    serializer = CredentialSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data["credential"]
 
 
 def submitted_code(request):
@@ -140,6 +164,8 @@ class LoginView(StepUpAPIMixin, APIView):
         return configured_authentication_classes()[0]().authenticate_header(request)
 
     def post(self, request):
+        if isinstance(request.data, dict) and "credential" in request.data:
+            return self.passkey_login(request)
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         username_field = serializer.username_field()
@@ -173,6 +199,38 @@ class LoginView(StepUpAPIMixin, APIView):
                 # Committed with the failure counter and its audit row; then the 401.
                 token.delete()
         if not verified:
+            self.fail(request, identifier)
+        data = TokenSerializer(token, context={"secret": secret}).data
+        return Response(data, headers=NO_STORE)
+
+    def passkey_login(self, request):
+        """``POST {"credential"}``: a passkey assertion; a login token promoted by WebAuthn."""
+        credential = submitted_credential(request)
+        try:
+            identifier = webauthn_factors.passkey_account(credential)
+        except webauthn_factors.NotConfigured:
+            raise WebAuthnNotConfigured from None
+        if identifier is None:
+            # No such passkey: the address counts, under an account no one has.
+            identifier = webauthn_factors.UNKNOWN_PASSKEY_ACCOUNT
+        wait = throttling.login_wait(request, identifier)
+        if wait:
+            raise exceptions.Throttled(wait=wait)
+        with transaction.atomic():
+            result = webauthn_factors.verify_passkey_login(credential, request=request)
+            if result.user is not None:
+                user = result.user
+                purge_expired_login_tokens(user)
+                token, secret = Token.objects.create_token(
+                    user,
+                    mfa=True,
+                    mfa_at=timezone.now(),
+                    mfa_method=MFAMethod.WEBAUTHN,
+                    max_age=stepup_settings.LOGIN_TOKEN_MAX_AGE,
+                    max_unused_period=stepup_settings.LOGIN_TOKEN_MAX_UNUSED_PERIOD,
+                )
+                signals.login_succeeded.send(sender=Token, user=user, token=token, request=request)
+        if result.user is None:
             self.fail(request, identifier)
         data = TokenSerializer(token, context={"secret": secret}).data
         return Response(data, headers=NO_STORE)
@@ -279,15 +337,129 @@ class TOTPFactorVerifyView(StepUpTokenView):
 
 
 class MFAVerifyView(StepUpTokenView):
-    """``POST {"code"}``: promote the login token with any active factor or a recovery code."""
+    """``POST {"code"}`` (any active TOTP factor or a recovery code) or ``POST {"credential"}``
+    (a WebAuthn assertion for a challenge of ``auth/webauthn/challenge/``): promote the token."""
 
     permission_classes = [IsAuthenticated, IsLoginToken]
 
     def post(self, request):
+        if isinstance(request.data, dict) and "credential" in request.data:
+            credential = submitted_credential(request)
+            try:
+                result = webauthn_factors.verify_step_up(
+                    request.user, credential, token=request.auth, request=request
+                )
+            except webauthn_factors.NotConfigured:
+                raise WebAuthnNotConfigured from None
+            return verification_response(result, request, field="credential")
         result = otp.verify(
             request.user, submitted_code(request), token=request.auth, request=request
         )
         return verification_response(result, request)
+
+
+# --- WebAuthn factors, step-up challenges and passkey login ---
+
+
+class WebAuthnFactorListView(StepUpTokenView):
+    """``GET``: the user's WebAuthn factors. ``POST {"name"}``: a pending one, its options."""
+
+    def get_permissions(self):
+        permissions = [IsAuthenticated(), IsLoginToken()]
+        if self.request.method == "POST":
+            permissions.append(MFARequiredIfEnabled())
+        return permissions
+
+    def get(self, request):
+        factors = WebAuthnDevice.objects.filter(user=request.user).order_by("created_at", "pk")
+        return Response(WebAuthnFactorSerializer(factors, many=True).data)
+
+    def post(self, request):
+        serializer = WebAuthnFactorSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            factor, options = webauthn_factors.begin_registration(
+                request.user, serializer.validated_data["name"], token=request.auth
+            )
+        except webauthn_factors.NotConfigured:
+            raise WebAuthnNotConfigured from None
+        except otp.FactorLimitReached:
+            raise exceptions.ValidationError(
+                {
+                    "non_field_errors": [
+                        _("You already have %(count)d factors, the maximum.")
+                        % {"count": stepup_settings.MAX_FACTORS_PER_USER}
+                    ]
+                }
+            ) from None
+        return Response(
+            {"id": factor.pk, "name": factor.name, "options": options},
+            status=status.HTTP_201_CREATED,
+            headers=NO_STORE,
+        )
+
+
+class WebAuthnFactorDetailView(StepUpTokenView):
+    """``DELETE``: remove a WebAuthn factor (a credential change, as for TOTP factors)."""
+
+    permission_classes = [IsAuthenticated, IsLoginToken, RecentMFA]
+
+    def delete(self, request, pk):
+        factor = None
+        if pk <= otp.MAX_FACTOR_ID:
+            factor = WebAuthnDevice.objects.filter(user=request.user, pk=pk).first()
+        if factor is None:
+            raise exceptions.NotFound
+        otp.remove_factor(factor, keep_token=request.auth, request=request)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebAuthnFactorVerifyView(StepUpTokenView):
+    """``POST {"credential"}``: the registration response; activates the factor, promotes."""
+
+    permission_classes = [IsAuthenticated, IsLoginToken]
+
+    def post(self, request, pk):
+        credential = submitted_credential(request)
+        try:
+            result = webauthn_factors.finish_registration(
+                request.user, pk, credential, token=request.auth, request=request
+            )
+        except webauthn_factors.NotConfigured:
+            raise WebAuthnNotConfigured from None
+        return verification_response(result, request, field="credential")
+
+
+class WebAuthnChallengeView(StepUpTokenView):
+    """``POST``: request options for a WebAuthn step-up of this login token."""
+
+    permission_classes = [IsAuthenticated, IsLoginToken]
+
+    def post(self, request):
+        try:
+            options = webauthn_factors.begin_step_up(request.user, request.auth)
+        except webauthn_factors.NotConfigured:
+            raise WebAuthnNotConfigured from None
+        except webauthn_factors.NoWebAuthnFactor:
+            raise WebAuthnNotEnabled from None
+        return Response({"options": options}, headers=NO_STORE)
+
+
+class PasskeyChallengeView(StepUpAPIMixin, APIView):
+    """``POST``: request options for a passkey login (anyone; throttled like login)."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    def post(self, request):
+        wait = throttling.login_wait(request, webauthn_factors.challenge_account(request))
+        if wait:
+            raise exceptions.Throttled(wait=wait)
+        try:
+            options = webauthn_factors.begin_passkey_login()
+        except webauthn_factors.NotConfigured:
+            raise WebAuthnNotConfigured from None
+        return Response({"options": options}, headers=NO_STORE)
 
 
 class RecoveryCodesView(StepUpTokenView):

@@ -73,6 +73,8 @@ STEPUP = {
         "rrsets": "tests.testapp.policies.rrsets",
         "private_records": "tests.testapp.policies.private_records",
     },
+    "WEBAUTHN_RP_ID": "example.com",
+    "WEBAUTHN_ORIGINS": ["https://app.example.com"],
 }
 
 if os.environ.get("STEPUP_TEST_DB_NAME") and "TEST" not in DATABASES["default"]:

@@ -883,3 +883,41 @@ def test_deleting_a_user_in_the_admin_deletes_their_mfa_state(admin_client):
     response = admin_client.post(url, {"post": "yes"})
     assert response.status_code == 302
     assert not MFAState.objects.filter(user_id=user.pk).exists()
+
+
+# -- WebAuthn factors -------------------------------------------------------------------------
+
+WEBAUTHN = "/admin/django_stepup/webauthndevice/"
+
+
+def test_webauthn_factors_are_listed_per_user_with_their_details(admin_client, user):
+    from django_stepup.models import WebAuthnDevice
+    from tests.test_views_webauthn import register
+
+    device, _ = register(user)
+    other, _ = register(UserFactory())
+    WebAuthnDevice.objects.filter(pk=device.pk).update(name="laptop-q7")
+    WebAuthnDevice.objects.filter(pk=other.pk).update(name="someone else's")
+    response = admin_client.get(f"{WEBAUTHN}?q={user.get_username()}")
+    assert response.status_code == 200
+    assert "laptop-q7" in response.content.decode()
+    assert "someone else" not in response.content.decode()
+    detail = admin_client.get(f"{WEBAUTHN}{device.pk}/change/").content.decode()
+    assert device.aaguid in detail and "internal" in detail
+    assert admin_client.get(f"{WEBAUTHN}add/").status_code == 403
+
+
+def test_deleting_a_webauthn_factor_is_the_api_removal(admin_client, user):
+    from django_stepup.models import WebAuthnDevice
+    from tests.test_views_webauthn import register
+
+    device, _ = register(user)
+    login_token = TokenFactory(user=user, promoted=True)
+    api_token = TokenFactory(user=user)
+    response = admin_client.post(f"{WEBAUTHN}{device.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not WebAuthnDevice.objects.exists()
+    assert MFAState.objects.get(user=user).enabled is False
+    assert not Token.objects.filter(pk=login_token.pk).exists()
+    assert Token.objects.filter(pk=api_token.pk).exists()
+    assert AuditEvent.objects.filter(event="factor_removed", user=user).exists()

@@ -148,7 +148,7 @@ def test_verify_success(api_client, factor, login_token, totp_code, audit_record
         audit_records, "step_up_succeeded", code, login_token.secret, otp.factor_secret(factor)
     )
     assert (row.user, row.token_id) == (factor.user, login_token.pk)
-    assert row.details == {"factor_id": factor.pk, "factor_name": factor.name}
+    assert row.details == {"factor_id": factor.pk, "factor_name": factor.name, "method": "totp"}
     assert record.levelno == logging.INFO
 
 
@@ -161,7 +161,7 @@ def test_verify_with_a_recovery_code(api_client, factor, login_token, audit_reco
     )
     assert response.status_code == 200
     row, _record = the_event(audit_records, "step_up_succeeded", code, code.replace("-", ""))
-    assert row.details == {"recovery_code": True}
+    assert row.details == {"recovery_code": True, "method": "recovery"}
 
 
 def test_factor_activated(api_client, user, totp_code, audit_records):

@@ -175,3 +175,35 @@ def test_a_scope_that_fails_to_load_is_a_check_error_not_a_crash(settings, db):
     apps.get_app_config("django_stepup").ready()
     with pytest.raises(SystemCheckError, match="django_stepup.E015"):
         call_command("check")
+
+
+WEBAUTHN = {"WEBAUTHN_RP_ID": "example.com", "WEBAUTHN_ORIGINS": ["https://example.com"]}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ({}, []),
+        ({"WEBAUTHN_RP_ID": ""}, []),
+        ({"WEBAUTHN_ORIGINS": ["https://app.example.com"]}, []),
+        ({"WEBAUTHN_ORIGINS": []}, ["django_stepup.E030"]),
+        ({"WEBAUTHN_ORIGINS": ["example.com"]}, ["django_stepup.E031"]),
+        ({"WEBAUTHN_ORIGINS": ["https://example.com/login"]}, ["django_stepup.E031"]),
+        ({"WEBAUTHN_ORIGINS": ["ftp://example.com"]}, ["django_stepup.E031"]),
+        ({"WEBAUTHN_ORIGINS": ["https://example.org"]}, ["django_stepup.E032"]),
+        ({"WEBAUTHN_ORIGINS": ["https://notexample.com"]}, ["django_stepup.E032"]),
+        ({"WEBAUTHN_ORIGINS": ["https://example.com.evil.net"]}, ["django_stepup.E032"]),
+        ({"WEBAUTHN_USER_VERIFICATION": "always"}, ["django_stepup.E033"]),
+        ({"WEBAUTHN_RP_ID": "https://example.com"}, ["django_stepup.E034"]),
+        ({"WEBAUTHN_RP_ID": "Example.com"}, ["django_stepup.E034"]),
+    ],
+)
+def test_webauthn_settings_that_can_never_work(value, expected, settings):
+    settings.DEBUG = True  # no W001 for the local test cache
+    assert ids({**WEBAUTHN, **value}, settings) == expected
+
+
+def test_an_origin_on_a_subdomain_or_port_of_the_rp_id_passes(settings):
+    settings.DEBUG = True
+    origins = ["https://app.example.com", "https://example.com:8443"]
+    assert ids({**WEBAUTHN, "WEBAUTHN_ORIGINS": origins}, settings) == []

@@ -49,7 +49,8 @@ def test_step_up_succeeded(api_client, factor, token, totp_code):
         )
     [(sender, kwargs)] = received
     assert sender is Token
-    assert set(kwargs) == {"user", "token", "factor", "request"}
+    assert set(kwargs) == {"user", "token", "factor", "method", "request"}
+    assert kwargs["method"] == "totp"
     assert kwargs["user"] == factor.user
     assert kwargs["token"].pk == token.pk
     assert kwargs["token"].mfa is True
@@ -73,7 +74,8 @@ def test_step_up_failed_carries_the_failure_count(api_client, factor, token):
         )
     [(sender, kwargs)] = received
     assert sender is Token
-    assert set(kwargs) == {"user", "token", "factor", "failure_count", "request"}
+    assert set(kwargs) == {"user", "token", "factor", "failure_count", "method", "request"}
+    assert kwargs["method"] is None
     assert (kwargs["user"], kwargs["token"].pk, kwargs["factor"]) == (factor.user, token.pk, None)
     assert kwargs["failure_count"] == 1
     assert "never-a-code-q7" not in repr(kwargs)

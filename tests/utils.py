@@ -12,6 +12,7 @@ TOKEN_FIELDS = {
     "name",
     "mfa",
     "mfa_at",
+    "mfa_method",
     "max_age",
     "max_unused_period",
     "perm_manage_tokens",

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from django_stepup.permissions import (
     HasTokenPermission,
     MFARequiredIfEnabled,
+    PhishingResistantMFAIfEnrolled,
     PolicyScopedMixin,
     check_policy,
 )
@@ -69,6 +70,12 @@ class DomainViewSet(
         flag = self.flag_for_action.get(self.action)
         if flag is not None:
             classes.append(HasTokenPermission.for_flag(flag))
+        if self.action == "destroy":
+            # Deleting a domain takes its zone offline at once and can't be undone: the
+            # one action where a phished TOTP code does the most harm. Users with a
+            # WebAuthn factor must have promoted their login token with it; TOTP-only
+            # users and API tokens (delete_domain flag) are unaffected.
+            classes.append(PhishingResistantMFAIfEnrolled)
         return [permission() for permission in classes]
 
     def get_queryset(self):

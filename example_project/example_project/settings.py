@@ -149,6 +149,10 @@ STEPUP = {
     "POLICY_SCOPES": {"rrsets": "dnsapi.policies.rrsets"},
     "THROTTLE_CACHE": "default",
     "THROTTLE_FAIL_OPEN": env.bool("STEPUP_THROTTLE_FAIL_OPEN", default=False),
+    # WebAuthn: the browser binds every assertion to one of these origins (API.md).
+    "WEBAUTHN_RP_ID": env.str("WEBAUTHN_RP_ID", default="localhost"),
+    "WEBAUTHN_RP_NAME": "django-stepup demo",
+    "WEBAUTHN_ORIGINS": env.list("WEBAUTHN_ORIGINS", default=["http://localhost:8000"]),
 }
 
 LOG_LEVEL = env.str("DJANGO_LOG_LEVEL", default="WARNING")

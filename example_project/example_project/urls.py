@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.views import PasskeyPageView
 from django_stepup.admin_site import StepUpAdminSite
 from example_project.health import HealthView
 
@@ -17,6 +18,8 @@ urlpatterns = [
     path("api/v1/health/", HealthView.as_view(), name="health"),
     path("api/v1/auth/", include("django_stepup.urls")),
     path("api/v1/", include("dnsapi.urls")),
+    # Plain JavaScript calling the API: passkey registration, step-up and passkey login.
+    path("passkeys/", PasskeyPageView.as_view(), name="passkeys"),
 ]
 
 if settings.DRF_TOKEN_TWIN:

@@ -149,6 +149,29 @@ class TestDelete:
         assert with_flag.delete(f"{DOMAINS}alice.example/").status_code == 204
         assert not Domain.objects.exists()
 
+    def test_a_webauthn_user_deletes_only_with_a_webauthn_promotion(
+        self, alice, client_for, make_domain
+    ):
+        from django.utils import timezone
+
+        from django_stepup.models import WebAuthnDevice
+
+        make_domain(alice, "alice.example")
+        WebAuthnDevice.objects.create(
+            user=alice, name="key", confirmed=True, credential_id="AA", credential_digest="0" * 64
+        )
+        by_totp = client_for(alice, mfa=True, mfa_at=timezone.now(), mfa_method="totp")
+        by_webauthn = client_for(alice, mfa=True, mfa_at=timezone.now(), mfa_method="webauthn")
+
+        refused = by_totp.delete(f"{DOMAINS}alice.example/")
+        assert refused.status_code == 401
+        assert 'acr_values="phr"' in refused["WWW-Authenticate"]
+        assert refused.json()["code"] == "phishing_resistant_mfa_required"
+        assert Domain.objects.exists()
+
+        assert by_webauthn.delete(f"{DOMAINS}alice.example/").status_code == 204
+        assert not Domain.objects.exists()
+
     def test_another_users_domain_is_404_and_stays(self, bob, alice_client, make_domain):
         make_domain(bob, "bob.example")
 

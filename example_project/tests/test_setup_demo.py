@@ -76,3 +76,4 @@ def test_prints_a_qr_code_and_the_walkthrough(db):
     assert "█" in output
     for step in ("/auth/login/", "/auth/mfa/verify/", "/auth/tokens/", "/policies/rrsets/"):
         assert step in output
+    assert "http://localhost:8000/passkeys/" in output

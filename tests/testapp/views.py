@@ -13,6 +13,8 @@ from django_stepup.permissions import (
     IsAPIToken,
     IsLoginToken,
     MFARequiredIfEnabled,
+    PhishingResistantMFA,
+    PhishingResistantMFAIfEnrolled,
     PolicyScopedMixin,
     RecentMFA,
     TokenPolicyPermission,
@@ -40,6 +42,18 @@ class GuardedView(APIView):
 
 class MFAView(GuardedView):
     permission_classes = [IsAuthenticated, MFARequiredIfEnabled]
+
+
+class PhishingResistantView(GuardedView):
+    permission_classes = [IsAuthenticated, PhishingResistantMFA]
+
+
+class PhishingResistantRecentView(GuardedView):
+    permission_classes = [IsAuthenticated, PhishingResistantMFA.with_max_age(300)]
+
+
+class PhishingResistantIfEnrolledView(GuardedView):
+    permission_classes = [IsAuthenticated, MFARequiredIfEnabled, PhishingResistantMFAIfEnrolled]
 
 
 class RecentMFAView(GuardedView):

@@ -126,4 +126,7 @@ curl -s -w ' %{{http_code}}\\n' -X POST $BASE/domains/{DEMO_DOMAIN}/rrsets/ \\
 
 The admin, http://127.0.0.1:8000/admin/, asks for the same email, password and a TOTP
 code; it lists the tokens above with their kind, expiry and policies.
+
+Passkeys: open http://localhost:8000/passkeys/ (localhost: WebAuthn binds to the origin)
+to log in, register a passkey, step up a login token with it and log in with it alone.
 """
