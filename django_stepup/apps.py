@@ -66,6 +66,8 @@ class StepUpConfig(AppConfig):
             (signals.factor_removed, receivers.notify_factor_removed),
             (signals.recovery_codes_generated, receivers.notify_recovery_codes_generated),
             (signals.token_created, receivers.notify_token_created),
+            (signals.token_used_from_new_network, receivers.notify_token_used_from_new_network),
+            (signals.token_reported_leaked, receivers.notify_token_reported_leaked),
         ]
         for signal, receiver in notifications:
             signal.connect(receiver, dispatch_uid=f"django_stepup_{receiver.__name__}")
@@ -79,6 +81,9 @@ class StepUpConfig(AppConfig):
             (signals.recovery_codes_generated, audit.record_recovery_codes_generated),
             (signals.token_created, audit.record_token_created),
             (signals.tokens_revoked, audit.record_tokens_revoked),
+            (signals.token_changed, audit.record_token_changed),
+            (signals.token_used_from_new_network, audit.record_token_used_from_new_network),
+            (signals.token_reported_leaked, audit.record_token_reported_leaked),
         ]
         for signal, receiver in audit_receivers:
             signal.connect(receiver, dispatch_uid=f"django_stepup_audit_{receiver.__name__}")

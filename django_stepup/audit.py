@@ -188,3 +188,35 @@ def record_tokens_revoked(sender, user, tokens, reason, request=None, **kwargs):
         request=request,
         details={"reason": reason, "count": len(ids), "tokens": ids},
     )
+
+
+def record_token_changed(sender, user, token, fields, request=None, **kwargs):
+    record(
+        Event.TOKEN_CHANGED,
+        user=user,
+        token_id=token.pk,
+        request=request,
+        details={"token_name": token.name, "fields": list(fields)},
+    )
+
+
+def record_token_used_from_new_network(
+    sender, user, token, network, ip_address, request=None, **kwargs
+):
+    record(
+        Event.TOKEN_USED_FROM_NEW_NETWORK,
+        user=user,
+        token_id=token.pk,
+        request=request,
+        details={"token_name": token.name, "network": network, "address": ip_address},
+    )
+
+
+def record_token_reported_leaked(sender, user, token, url, source, request=None, **kwargs):
+    record(
+        Event.TOKEN_REPORTED_LEAKED,
+        user=user,
+        token_id=token.pk,
+        request=request,
+        details={"token_name": token.name, "url": url, "source": source},
+    )

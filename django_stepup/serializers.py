@@ -14,7 +14,7 @@ from rest_framework import serializers
 
 from . import otp, token_store
 from .conf import stepup_settings
-from .models import Token
+from .models import AuditEvent, Token
 from .permissions import REACH_FIELDS
 from .subnets import normalise_subnets
 
@@ -368,3 +368,19 @@ class PolicySerializer(RejectUnknownFieldsMixin, serializers.Serializer):
             "perm_read", self.instance.perm_read if self.instance else True
         )
         return validated
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    """One security event of ``GET auth/events/``; ``details`` holds no secret by design."""
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "created", "event", "token_id", "ip_address", "details"]
+        read_only_fields = fields
+
+
+class AuditEventFilterSerializer(serializers.Serializer):
+    """The query parameters of ``GET auth/events/``: ``event`` and ``token``, both optional."""
+
+    event = serializers.ChoiceField(choices=AuditEvent.Event.choices, required=False)
+    token = serializers.UUIDField(required=False)

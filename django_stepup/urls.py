@@ -13,6 +13,7 @@ urlpatterns = [
     path("totp/<int:pk>/verify/", views.TOTPFactorVerifyView.as_view(), name="totp-verify"),
     path("mfa/verify/", views.MFAVerifyView.as_view(), name="mfa-verify"),
     path("recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery-codes"),
+    path("events/", views.EventListView.as_view(), name="event-list"),
 ]
 
 # -- Token management and token policies ------------------------------------------------

@@ -28,7 +28,8 @@ from . import otp, policy_store, signals, throttling
 from .authentication import ConfiguredAuthenticationClasses, configured_authentication_classes
 from .conf import stepup_settings
 from .exceptions import CodedAPIException, StepUpRequired
-from .models import Token, TokenPolicy, mfa_enabled
+from .models import AuditEvent, Token, TokenPolicy, mfa_enabled
+from .pagination import LinkHeaderCursorPagination
 from .parsers import JSONParser
 from .permissions import (
     HasTokenPermission,
@@ -43,6 +44,8 @@ from .permissions import (
 from .policies import get_scope
 from .revocation import purge_expired_login_tokens, revoke_tokens
 from .serializers import (
+    AuditEventFilterSerializer,
+    AuditEventSerializer,
     LoginSerializer,
     NewTOTPFactorSerializer,
     PolicySerializer,
@@ -317,6 +320,17 @@ TOKEN_MANAGEMENT_PERMISSIONS: list[type[BasePermission]] = [
 ]
 
 
+#: The token fields whose change sends ``token_changed`` (the flags are ``perms``).
+CHANGE_AUDITED_FIELDS = (
+    "name",
+    "max_age",
+    "max_unused_period",
+    "allowed_subnets",
+    "perms",
+    "auto_policy",
+)
+
+
 def _get_or_404(queryset, **lookup):
     """One 404 body for a missing, foreign or malformed id: no existence oracle."""
     try:
@@ -331,6 +345,34 @@ class SameNotFoundMixin(_GenericAPIViewBase):
             return super().get_object()
         except Http404:
             raise NotFound() from None
+
+
+class EventListView(StepUpAPIMixin, GenericAPIView):
+    """``GET auth/events/``: the account's own security events, newest first.
+
+    Pages of at most 100 events (cursor pagination, ``Link`` headers); ``?event=`` and
+    ``?token=`` narrow the list (a value that is no event name or no UUID is ``400``).
+    Guarded like token management: MFA when the user has it, ``perm_manage_tokens``,
+    and no restricted token.
+    """
+
+    serializer_class = AuditEventSerializer
+    permission_classes = TOKEN_MANAGEMENT_PERMISSIONS
+    pagination_class = LinkHeaderCursorPagination
+
+    def get_queryset(self):
+        filters = AuditEventFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        queryset = AuditEvent.objects.filter(user=self.request.user.pk)
+        if "event" in filters.validated_data:
+            queryset = queryset.filter(event=filters.validated_data["event"])
+        if "token" in filters.validated_data:
+            queryset = queryset.filter(token_id=filters.validated_data["token"])
+        return queryset
+
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class TokenViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.ModelViewSet):
@@ -371,9 +413,21 @@ class TokenViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.ModelViewSet):
         )
         with transaction.atomic():
             policy_store.lock_token(token)
+            before = {name: getattr(token, name) for name in CHANGE_AUDITED_FIELDS}
             serializer.save()
             if serializer.validated_data.get("auto_policy"):
                 policy_store.ensure_restrictive_defaults(token)
+            changed = sorted(
+                name for name, value in before.items() if getattr(token, name) != value
+            )
+            if changed:
+                signals.token_changed.send(
+                    sender=Token,
+                    user=token.user,
+                    token=token,
+                    fields=changed,
+                    request=self.request,
+                )
 
     def perform_destroy(self, token):
         check_token_grant(cast(Token, self.request.auth), [], target=token)
