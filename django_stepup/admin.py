@@ -30,7 +30,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.exceptions import ValidationError as APIValidationError
 
-from . import otp, policy_store, revocation, token_store
+from . import inventory, otp, policy_store, revocation, token_store
 from .audit import describe
 from .conf import stepup_settings
 from .models import AuditEvent, MFAState, Token, TokenPolicy
@@ -75,6 +75,21 @@ class ValidityFilter(admin.SimpleListFilter):
         if self.value() == "valid":
             return queryset.unexpired().filter(user__is_active=True)
         return queryset.exclude(pk__in=Token.objects.unexpired().filter(user__is_active=True))
+
+
+class RiskFilter(admin.SimpleListFilter):
+    """The risky groups of the inventory (:mod:`django_stepup.inventory`), default thresholds."""
+
+    title = _("risk")
+    parameter_name = "risk"
+
+    def lookups(self, request, model_admin):
+        return list(inventory.RISKS.items())
+
+    def queryset(self, request, queryset):
+        if self.value() not in inventory.RISKS:
+            return queryset
+        return inventory.with_risk(queryset, self.value(), inventory.Thresholds())
 
 
 #: How Django's duration fields read their input, for the lifetime fields' help text.
@@ -466,7 +481,12 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
         "subnets",
         "flags",
     ]
-    list_filter = [KindFilter, ValidityFilter, ("user", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [
+        KindFilter,
+        ValidityFilter,
+        RiskFilter,
+        ("user", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["user"]
     readonly_fields = ["id", "user", "created", "last_used", "mfa_status", "expiry"]
     actions = ["revoke_tokens", "revoke_login_tokens_of_users"]
@@ -487,6 +507,39 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
             f"user__{user_model.get_email_field_name()}",
             "name",
         ]
+
+    def get_urls(self):
+        from django.urls import path
+
+        inventory_view = self.admin_site.admin_view(self.inventory_view)
+        return [
+            path(
+                "inventory/",
+                inventory_view,
+                name=f"{self.opts.app_label}_{self.opts.model_name}_inventory",
+            ),
+            *super().get_urls(),
+        ]
+
+    def inventory_view(self, request):
+        """Tokens per user and the risky groups, each linking to the filtered token list."""
+        from django.core.exceptions import PermissionDenied
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        thresholds = inventory.Thresholds()
+        counts = inventory.count_risks(inventory.rows(thresholds))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Token inventory"),
+            "risks": [
+                (risk, label, counts.get(risk, 0)) for risk, label in inventory.RISKS.items()
+            ],
+            "users": inventory.per_user(),
+            "thresholds": thresholds,
+        }
+        return TemplateResponse(request, "django_stepup/admin/inventory.html", context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = TokenChangeForm if obj is not None else TokenAddForm
