@@ -30,7 +30,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.exceptions import ValidationError as APIValidationError
 
-from . import inventory, otp, policy_store, revocation, token_store
+from . import inventory, lifetimes, otp, policy_store, revocation, token_store
 from .audit import describe
 from .conf import stepup_settings
 from .models import AuditEvent, MFAState, Token, TokenPolicy
@@ -145,6 +145,11 @@ class TokenAddForm(forms.ModelForm):
             value = cleaned.get(field)
             if value is not None and value.total_seconds() < 0:
                 self.add_error(field, _("Give a positive duration, or leave it empty."))
+        if self.instance.mfa is None:
+            for field, messages_ in lifetimes.lifetime_errors(
+                {field: cleaned.get(field) for field in lifetimes.CAPS if field not in self.errors}
+            ).items():
+                self.add_error(field, messages_)
         if "max_unused_period" not in self.errors:
             try:
                 validate_max_unused_period(cleaned.get("max_unused_period"))

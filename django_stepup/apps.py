@@ -21,7 +21,7 @@ class StepUpConfig(AppConfig):
         from django.core import checks
         from django.core.signals import setting_changed
 
-        from . import _lookup, policies
+        from . import _lookup, lifetimes, policies
         from . import checks as stepup_checks
         from .conf import reload_on_setting_changed
 
@@ -33,6 +33,8 @@ class StepUpConfig(AppConfig):
             deploy=True,
         )
         checks.register(stepup_checks.check_authentication_classes, checks.Tags.security)
+        checks.register(lifetimes.check_caps, checks.Tags.security, checks.Tags.database)
+        checks.register(lifetimes.check_api_token_lifetimes, checks.Tags.security, deploy=True)
         setting_changed.connect(reload_on_setting_changed, dispatch_uid="django_stepup_settings")
         setting_changed.connect(_lookup.clear, dispatch_uid="django_stepup_token_lookup")
         setting_changed.connect(policies.clear_scopes, dispatch_uid="django_stepup_policy_scopes")

@@ -42,6 +42,7 @@ E023_BAD_AUTHENTICATION_KEYWORD = "django_stepup.E023"
 EXPECTED_TYPES = {
     key: (list, tuple) if isinstance(default, list) else type(default)
     for key, default in DEFAULTS.items()
+    if default is not None  # optional settings check their own types
 }
 LOCAL_CACHE_BACKENDS = (
     "django.core.cache.backends.locmem.LocMemCache",

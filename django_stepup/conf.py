@@ -31,6 +31,9 @@ DEFAULTS: dict[str, Any] = {
     # Lifetime of login tokens issued by the login endpoint.
     "LOGIN_TOKEN_MAX_AGE": timedelta(days=7),
     "LOGIN_TOKEN_MAX_UNUSED_PERIOD": timedelta(hours=1),
+    # Caps on API tokens' lifetimes for the whole site (None: no cap): see lifetimes.py.
+    "API_TOKEN_MAX_AGE": None,
+    "API_TOKEN_MAX_UNUSED_PERIOD": None,
     # Permission flags the host project's tokens can carry ("manage_tokens" is built in).
     "TOKEN_PERMISSIONS": [],
     # Policy scopes: name -> dotted path or PolicyScope instance.

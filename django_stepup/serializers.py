@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import serializers
 
-from . import otp, token_store
+from . import lifetimes, otp, token_store
 from .conf import stepup_settings
 from .models import AuditEvent, Token
 from .permissions import REACH_FIELDS
@@ -156,6 +156,10 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     def validate(self, attrs):
         if self.instance is not None and self.instance.is_login_token:
             self._validate_login_token_change(self.instance, attrs)
+        else:
+            errors = lifetimes.lifetime_errors(attrs)
+            if errors:
+                raise serializers.ValidationError(errors)
         return attrs
 
     @staticmethod

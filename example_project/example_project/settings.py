@@ -6,6 +6,7 @@ memory; redis://... when several workers must share throttles), DJANGO_DEBUG
 DNSAPI_MINIMUM_TTL (default 3600) and DNSAPI_NAMESERVERS (comma-separated absolute names).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import django
@@ -127,6 +128,8 @@ STEPUP = {
 }
 
 if not DEBUG:
+    # API tokens unused for a year expire (an omitted max_unused_period gets this cap).
+    STEPUP["API_TOKEN_MAX_UNUSED_PERIOD"] = timedelta(days=365)
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
