@@ -70,6 +70,7 @@ class StepUpConfig(AppConfig):
             (signals.token_created, receivers.notify_token_created),
             (signals.token_used_from_new_network, receivers.notify_token_used_from_new_network),
             (signals.token_reported_leaked, receivers.notify_token_reported_leaked),
+            (signals.token_expiring, receivers.notify_token_expiring),
         ]
         for signal, receiver in notifications:
             signal.connect(receiver, dispatch_uid=f"django_stepup_{receiver.__name__}")

@@ -98,6 +98,8 @@ class Token(models.Model):
     #: The networks (IPv4 /24, IPv6 /48) the token was used from, oldest first, at most
     #: :data:`django_stepup.networks.MAX_NETWORKS`: see :mod:`django_stepup.networks`.
     networks = models.JSONField(default=list, blank=True, editable=False)
+    #: When the owner was reminded that the token is about to expire (once per token).
+    expiry_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = TokenManager()
 

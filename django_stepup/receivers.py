@@ -2,7 +2,8 @@
 
 - A password change revokes the user's login tokens (see :mod:`django_stepup.revocation`).
 - Factor activated or removed, recovery codes generated, API token created, a
-  token used from a new network and a token reported leaked email the user through Django's mail framework, unless ``NOTIFY_BY_EMAIL`` is
+  token used from a new network, a token about to expire and a token reported leaked
+  email the user through Django's mail framework, unless ``NOTIFY_BY_EMAIL`` is
   False. The mails name the event, never a secret or a code.
 
 A mail is sent once the transaction that made the change commits (at once
@@ -133,4 +134,10 @@ def notify_token_reported_leaked(sender, user, token, url, source, **kwargs):
         token_name=one_line(token.name),
         url=one_line(url),
         source=one_line(source),
+    )
+
+
+def notify_token_expiring(sender, user, token, expires_at, **kwargs):
+    notify(
+        user, "token_expiring", token=token, token_name=one_line(token.name), expires_at=expires_at
     )

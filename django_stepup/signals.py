@@ -16,6 +16,7 @@ __all__ = [
     "step_up_succeeded",
     "token_changed",
     "token_created",
+    "token_expiring",
     "token_reported_leaked",
     "token_used_from_new_network",
     "tokens_revoked",
@@ -65,3 +66,7 @@ token_used_from_new_network = Signal()
 #: ``user``, ``token`` (no longer stored), ``url`` (where it was found, or ""),
 #: ``source`` (who reported it, e.g. a code host, or "command"), ``request``.
 token_reported_leaked = Signal()
+
+#: An API token is about to expire; sent once per token by ``manage.py
+#: stepup_notify_expiring``. Arguments: ``user``, ``token``, ``expires_at``, ``request`` (None).
+token_expiring = Signal()
