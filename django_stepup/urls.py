@@ -14,6 +14,7 @@ urlpatterns = [
     path("mfa/verify/", views.MFAVerifyView.as_view(), name="mfa-verify"),
     path("recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery-codes"),
     path("events/", views.EventListView.as_view(), name="event-list"),
+    path("leaked-secrets/", views.LeakReportView.as_view(), name="leaked-secrets"),
 ]
 
 # -- Token management and token policies ------------------------------------------------

@@ -24,7 +24,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import otp, policy_store, signals, throttling
+from . import leaks, otp, policy_store, signals, throttling
 from .authentication import ConfiguredAuthenticationClasses, configured_authentication_classes
 from .conf import stepup_settings
 from .exceptions import CodedAPIException, StepUpRequired
@@ -499,3 +499,80 @@ class TokenPolicyViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.GenericView
         check_token_grant(request.auth, [], target=policy.token)
         policy_store.delete_policy(policy)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# -- Leaked-secret reports from secret scanners -------------------------------------------
+
+#: The most strings one report may carry.
+MAX_LEAK_REPORT_ITEMS = 1000
+
+
+class LeakReportView(StepUpAPIMixin, APIView):
+    """``POST``: a secret scanner's signed report of leaked secrets (see :mod:`~django_stepup.leaks`).
+
+    Throttled per client address (``LEAK_REPORT_RATE``) before anything else; a body over
+    ``LEAK_REPORT_MAX_BYTES`` is ``413``; an unsigned or badly signed one ``401`` (nothing
+    is parsed or revealed); a body that is no list of ``{"token": "…", …}`` is ``400``.
+    """
+
+    authentication_classes = []
+    permission_classes = []
+
+    def post(self, request):
+        address = request.META.get("REMOTE_ADDR") or ""
+        wait = throttling.hit("leak-report", address, stepup_settings.LEAK_REPORT_RATE)
+        if wait:
+            raise exceptions.Throttled(wait=wait)
+        limit = stepup_settings.LEAK_REPORT_MAX_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return self.too_large(limit)
+        body = request.body
+        if len(body) > limit:
+            return self.too_large(limit)
+        if not leaks.signature_valid(body, request.META):
+            return Response(
+                {"detail": _("Invalid signature.")},
+                status=status.HTTP_401_UNAUTHORIZED,
+                headers={"WWW-Authenticate": "Signature"},
+            )
+        items = self.parse(body)
+        return Response(leaks.process_report(items, request=request))
+
+    @staticmethod
+    def too_large(limit):
+        return Response(
+            {"detail": _("A report may hold at most %(limit)d bytes.") % {"limit": limit}},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+
+    @staticmethod
+    def parse(body):
+        import json
+
+        try:
+            items = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            items = None
+        if (
+            not isinstance(items, list)
+            or len(items) > MAX_LEAK_REPORT_ITEMS
+            or not all(
+                isinstance(item, dict) and isinstance(item.get("token"), str) for item in items
+            )
+        ):
+            raise exceptions.ValidationError(
+                {
+                    "non_field_errors": [
+                        _(
+                            "Expected a JSON list of at most %(count)d objects, each with a "
+                            'string "token".'
+                        )
+                        % {"count": MAX_LEAK_REPORT_ITEMS}
+                    ]
+                }
+            )
+        return items

@@ -49,6 +49,7 @@ ROUTES = {
     "api/v1/auth/mfa/verify/": {"POST": LOGIN_ANY},
     "api/v1/auth/recovery-codes/": {"POST": MFA},
     "api/v1/auth/events/": {"GET": MFA},
+    "api/v1/auth/leaked-secrets/": {"POST": PUBLIC},  # signed by a secret scanner instead
     "api/v1/auth/tokens/": {"GET": MFA, "POST": MFA},
     "api/v1/auth/tokens/<str:pk>/": {"GET": MFA, "PUT": MFA, "PATCH": MFA, "DELETE": MFA},
     "api/v1/auth/tokens/<str:token_id>/policies/<str:scope>/": {"GET": MFA, "POST": MFA},
