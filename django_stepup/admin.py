@@ -30,7 +30,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.exceptions import ValidationError as APIValidationError
 
-from . import inventory, lifetimes, otp, policy_store, revocation, token_store
+from . import inventory, lifetimes, otp, policy_store, revocation, signals, token_store
 from .audit import describe
 from .conf import stepup_settings
 from .models import AuditEvent, MFAState, Token, TokenPolicy
@@ -567,6 +567,16 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
         if change:
             # Only the form's fields: a full-row save could undo a concurrent promotion.
             obj.save(update_fields=TokenChangeForm.Meta.fields)
+            changed = sorted(
+                name
+                for name in TokenChangeForm.Meta.fields
+                if name in form.changed_data
+                and form.initial.get(name) != form.cleaned_data.get(name)
+            )
+            if changed:
+                signals.token_changed.send(
+                    sender=Token, user=obj.user, token=obj, fields=changed, request=request
+                )
             return
         token, secret = token_store.issue_token(
             form.cleaned_data["user"],

@@ -883,3 +883,15 @@ def test_deleting_a_user_in_the_admin_deletes_their_mfa_state(admin_client):
     response = admin_client.post(url, {"post": "yes"})
     assert response.status_code == 302
     assert not MFAState.objects.filter(user_id=user.pk).exists()
+
+
+def test_changing_a_token_is_a_token_changed_event(admin_client):
+    from django_stepup.models import AuditEvent
+
+    token = TokenFactory(name="before")
+    response = admin_client.post(change_url(token), change_data(name="after"))
+    assert response.status_code == 302
+    [event] = AuditEvent.objects.filter(event="token_changed")
+    assert event.token_id == token.pk and event.user == token.user
+    assert event.details["fields"] == ["name"]
+    assert event.details["actor_id"] != token.user.pk
