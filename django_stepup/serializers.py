@@ -191,14 +191,15 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     @staticmethod
     def reach(validated_data, *, creating=False):
         """The values of :data:`~django_stepup.permissions.REACH_FIELDS` this write sets;
-        creating, omitted fields count with their defaults."""
+        creating, omitted fields count with their defaults (a lifetime: the site's cap)."""
         reach = {}
         for name in REACH_FIELDS:
             if name in validated_data:
                 reach[name] = validated_data[name]
             elif creating:
                 field = cast("Field[Any, Any]", Token._meta.get_field(name))  # a concrete field
-                reach[name] = field.get_default()
+                # An omitted lifetime gets the site's cap, if any (see lifetimes.apply_caps).
+                reach[name] = lifetimes.caps().get(name, field.get_default())
         return reach
 
     @staticmethod

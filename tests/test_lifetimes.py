@@ -79,6 +79,17 @@ class TestAPI:
         response = owner_client.patch(f"{LIST}{token.pk}/", {"name": "x"}, format="json")
         assert response.status_code == 200
 
+    def test_an_api_token_with_a_lifetime_may_create_one_under_the_caps(self, capped, api_client):
+        acting = TokenFactory(
+            perms=["manage_tokens"],
+            max_age=timedelta(days=60),
+            max_unused_period=timedelta(days=10),
+        )
+        client = authenticated(api_client, acting.secret)
+        response = client.post(LIST, {"name": "child"}, format="json")
+        assert response.status_code == 201
+        assert response.json()["max_age"] == "30 00:00:00"
+
     def test_no_caps_by_default(self, owner_client):
         response = owner_client.post(LIST, {"max_age": None}, format="json")
         assert response.status_code == 201
