@@ -5,8 +5,8 @@ Schemes: no authentication, DRF's ``TokenAuthentication``, django-rest-knox and
 who holds 1 and 200 tokens. Requests go through Django's test ``Client`` (full WSGI
 dispatch, no middleware). The schemes are interleaved in rounds so that machine noise
 hits them all alike; every scheme is warmed up first, so the medians are steady state
-(StepUp writes ``last_used`` at most once per ``LAST_USED_INTERVAL``; that write happens
-during warm-up).
+(StepUp writes ``last_used`` at most once per ``LAST_USED_INTERVAL``, and records a
+token's network on its first use from it; those writes happen during warm-up).
 
 Run from the repository root: ``python benchmarks/bench_auth.py --requests 2000``.
 Always exits 0: it reports, it does not gate.
@@ -149,7 +149,7 @@ def request_ok(case, client):
 
 
 def warm_up(cases, client, requests):
-    """Untimed requests: imports, caches, and StepUp's first ``last_used`` write."""
+    """Untimed requests: imports, caches, and StepUp's first ``last_used`` and network write."""
     for case in cases:
         for _ in range(requests):
             request_ok(case, client)
@@ -217,8 +217,8 @@ def print_environment(arguments):
         "request (test Client, WSGI dispatch, no middleware)."
     )
     print(
-        "Steady state: StepUp's last_used write (at most once per LAST_USED_INTERVAL) "
-        f"happened during warm-up. Queries and writes per request are counted over "
+        "Steady state: StepUp's last_used write (at most once per LAST_USED_INTERVAL) and "
+        f"its first-network write happened during warm-up. Queries and writes per request are counted over "
         f"{QUERY_SAMPLE} steady-state requests per case.\n"
     )
 

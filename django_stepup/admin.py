@@ -30,7 +30,7 @@ from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.exceptions import ValidationError as APIValidationError
 
-from . import otp, policy_store, revocation, token_store
+from . import inventory, lifetimes, otp, policy_store, revocation, signals, token_store
 from .audit import describe
 from .conf import stepup_settings
 from .models import AuditEvent, MFAState, Token, TokenPolicy, WebAuthnDevice
@@ -75,6 +75,21 @@ class ValidityFilter(admin.SimpleListFilter):
         if self.value() == "valid":
             return queryset.unexpired().filter(user__is_active=True)
         return queryset.exclude(pk__in=Token.objects.unexpired().filter(user__is_active=True))
+
+
+class RiskFilter(admin.SimpleListFilter):
+    """The risky groups of the inventory (:mod:`django_stepup.inventory`), default thresholds."""
+
+    title = _("risk")
+    parameter_name = "risk"
+
+    def lookups(self, request, model_admin):
+        return list(inventory.RISKS.items())
+
+    def queryset(self, request, queryset):
+        if self.value() not in inventory.RISKS:
+            return queryset
+        return inventory.with_risk(queryset, self.value(), inventory.Thresholds())
 
 
 #: How Django's duration fields read their input, for the lifetime fields' help text.
@@ -130,6 +145,11 @@ class TokenAddForm(forms.ModelForm):
             value = cleaned.get(field)
             if value is not None and value.total_seconds() < 0:
                 self.add_error(field, _("Give a positive duration, or leave it empty."))
+        if self.instance.mfa is None:
+            for field, messages_ in lifetimes.lifetime_errors(
+                {field: cleaned.get(field) for field in lifetimes.CAPS if field not in self.errors}
+            ).items():
+                self.add_error(field, messages_)
         if "max_unused_period" not in self.errors:
             try:
                 validate_max_unused_period(cleaned.get("max_unused_period"))
@@ -466,7 +486,12 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
         "subnets",
         "flags",
     ]
-    list_filter = [KindFilter, ValidityFilter, ("user", admin.RelatedOnlyFieldListFilter)]
+    list_filter = [
+        KindFilter,
+        ValidityFilter,
+        RiskFilter,
+        ("user", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["user"]
     readonly_fields = ["id", "user", "created", "last_used", "mfa_status", "expiry"]
     actions = ["revoke_tokens", "revoke_login_tokens_of_users"]
@@ -487,6 +512,39 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
             f"user__{user_model.get_email_field_name()}",
             "name",
         ]
+
+    def get_urls(self):
+        from django.urls import path
+
+        inventory_view = self.admin_site.admin_view(self.inventory_view)
+        return [
+            path(
+                "inventory/",
+                inventory_view,
+                name=f"{self.opts.app_label}_{self.opts.model_name}_inventory",
+            ),
+            *super().get_urls(),
+        ]
+
+    def inventory_view(self, request):
+        """Tokens per user and the risky groups, each linking to the filtered token list."""
+        from django.core.exceptions import PermissionDenied
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        thresholds = inventory.Thresholds()
+        counts = inventory.count_risks(inventory.rows(thresholds))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Token inventory"),
+            "risks": [
+                (risk, label, counts.get(risk, 0)) for risk, label in inventory.RISKS.items()
+            ],
+            "users": inventory.per_user(),
+            "thresholds": thresholds,
+        }
+        return TemplateResponse(request, "django_stepup/admin/inventory.html", context)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = TokenChangeForm if obj is not None else TokenAddForm
@@ -509,6 +567,16 @@ class TokenAdmin(RecentEventsMixin, admin.ModelAdmin):
         if change:
             # Only the form's fields: a full-row save could undo a concurrent promotion.
             obj.save(update_fields=TokenChangeForm.Meta.fields)
+            changed = sorted(
+                name
+                for name in TokenChangeForm.Meta.fields
+                if name in form.changed_data
+                and form.initial.get(name) != form.cleaned_data.get(name)
+            )
+            if changed:
+                signals.token_changed.send(
+                    sender=Token, user=obj.user, token=obj, fields=changed, request=request
+                )
             return
         token, secret = token_store.issue_token(
             form.cleaned_data["user"],

@@ -21,7 +21,7 @@ class StepUpConfig(AppConfig):
         from django.core import checks
         from django.core.signals import setting_changed
 
-        from . import _lookup, policies
+        from . import _lookup, lifetimes, policies
         from . import checks as stepup_checks
         from .conf import reload_on_setting_changed
 
@@ -33,6 +33,8 @@ class StepUpConfig(AppConfig):
             deploy=True,
         )
         checks.register(stepup_checks.check_authentication_classes, checks.Tags.security)
+        checks.register(lifetimes.check_caps, checks.Tags.security, checks.Tags.database)
+        checks.register(lifetimes.check_api_token_lifetimes, checks.Tags.security, deploy=True)
         setting_changed.connect(reload_on_setting_changed, dispatch_uid="django_stepup_settings")
         setting_changed.connect(_lookup.clear, dispatch_uid="django_stepup_token_lookup")
         setting_changed.connect(policies.clear_scopes, dispatch_uid="django_stepup_policy_scopes")
@@ -67,6 +69,9 @@ class StepUpConfig(AppConfig):
             (signals.factor_removed, receivers.notify_factor_removed),
             (signals.recovery_codes_generated, receivers.notify_recovery_codes_generated),
             (signals.token_created, receivers.notify_token_created),
+            (signals.token_used_from_new_network, receivers.notify_token_used_from_new_network),
+            (signals.token_reported_leaked, receivers.notify_token_reported_leaked),
+            (signals.token_expiring, receivers.notify_token_expiring),
         ]
         for signal, receiver in notifications:
             signal.connect(receiver, dispatch_uid=f"django_stepup_{receiver.__name__}")
@@ -88,6 +93,9 @@ class StepUpConfig(AppConfig):
             (signals.token_created, audit.record_token_created),
             (signals.tokens_revoked, audit.record_tokens_revoked),
             (signals.sign_count_regressed, audit.record_sign_count_regressed),
+            (signals.token_changed, audit.record_token_changed),
+            (signals.token_used_from_new_network, audit.record_token_used_from_new_network),
+            (signals.token_reported_leaked, audit.record_token_reported_leaked),
         ]
         for signal, receiver in audit_receivers:
             signal.connect(receiver, dispatch_uid=f"django_stepup_audit_{receiver.__name__}")

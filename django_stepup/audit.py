@@ -3,8 +3,9 @@
 Every event gives exactly one log record on the ``django_stepup.audit`` logger
 (``WARNING`` for failures, else ``INFO``), whatever the settings say, and one
 :class:`~django_stepup.models.AuditEvent` row while :setting:`AUDIT_LOG` is on.
-The record carries ``event``, ``user_id``, ``token_id``, ``ip_address`` and
-``details`` as ``extra`` fields for structured handlers; its message renders the
+The record carries ``event``, ``user_id``, ``token_id``, ``ip_address``, ``outcome``
+(``"failure"`` for the warning events, else ``"success"``) and ``details`` as ``extra``
+fields for structured handlers; its message renders the
 details with ``repr``, so a name holding a newline, a carriage return or an ANSI
 escape stays escaped on one line. Neither the record nor the row ever holds a
 secret, a code, a password, nor the email of a failed login that matched no user
@@ -61,8 +62,9 @@ def record(event, *, user=None, token_id=None, request=None, details=None):
     user_id = None if user is None else user.pk
     token_id = None if token_id is None else str(token_id)
     ip_address = client_address(request)
+    failed = event in WARNING_EVENTS
     logger.log(
-        logging.WARNING if event in WARNING_EVENTS else logging.INFO,
+        logging.WARNING if failed else logging.INFO,
         "%s user=%s token=%s ip=%s %s",
         event.value,
         user_id,
@@ -74,6 +76,7 @@ def record(event, *, user=None, token_id=None, request=None, details=None):
             "user_id": user_id,
             "token_id": token_id,
             "ip_address": ip_address,
+            "outcome": "failure" if failed else "success",
             "details": details,
         },
     )
@@ -209,4 +212,36 @@ def record_tokens_revoked(sender, user, tokens, reason, request=None, **kwargs):
         token_id=ids[0] if len(ids) == 1 else None,
         request=request,
         details={"reason": reason, "count": len(ids), "tokens": ids},
+    )
+
+
+def record_token_changed(sender, user, token, fields, request=None, **kwargs):
+    record(
+        Event.TOKEN_CHANGED,
+        user=user,
+        token_id=token.pk,
+        request=request,
+        details={"token_name": token.name, "fields": list(fields)},
+    )
+
+
+def record_token_used_from_new_network(
+    sender, user, token, network, ip_address, request=None, **kwargs
+):
+    record(
+        Event.TOKEN_USED_FROM_NEW_NETWORK,
+        user=user,
+        token_id=token.pk,
+        request=request,
+        details={"token_name": token.name, "network": network, "address": ip_address},
+    )
+
+
+def record_token_reported_leaked(sender, user, token, url, source, request=None, **kwargs):
+    record(
+        Event.TOKEN_REPORTED_LEAKED,
+        user=user,
+        token_id=token.pk,
+        request=request,
+        details={"token_name": token.name, "url": url, "source": source},
     )

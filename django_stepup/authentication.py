@@ -20,7 +20,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 
 from . import tokens
 from .conf import stepup_settings
-from .subnets import address_allowed
+from .subnets import address_allowed, normalise_address
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -101,20 +101,60 @@ class StepUpTokenAuthentication(BaseAuthentication):
             or not address_allowed(request.META.get("REMOTE_ADDR"), token.allowed_subnets)
         ):
             raise exceptions.AuthenticationFailed(INVALID_TOKEN)
-        self.touch(token, now)
+        self.touch(token, now, request)
         return token.user, token
 
-    def touch(self, token: Token, now: datetime) -> None:
-        """Record use at most once per ``LAST_USED_INTERVAL``, as one conditional UPDATE."""
+    def touch(self, token: Token, now: datetime, request: Request | None = None) -> None:
+        """Record use: ``last_used`` at most once per ``LAST_USED_INTERVAL``, and the client's
+        network when the token was not used from it before, in one conditional UPDATE.
+
+        Use from a known network within the interval writes nothing. A new network after
+        the first sends :data:`~django_stepup.signals.token_used_from_new_network` (once:
+        of parallel requests, the one whose UPDATE wins).
+        """
         from django.db.models import Q
 
+        from .networks import network_of, with_network
+
         threshold = now - stepup_settings.LAST_USED_INTERVAL
-        if token.last_used is not None and token.last_used > threshold:
+        stale = token.last_used is None or token.last_used <= threshold
+        address = None if request is None else request.META.get("REMOTE_ADDR")
+        network = network_of(address)
+        known = list(token.networks or [])
+        if network is None or network in known:
+            if not stale:
+                return
+            self.get_model().objects.filter(
+                Q(last_used__isnull=True) | Q(last_used__lte=threshold), pk=token.pk
+            ).update(last_used=now)
+            token.last_used = now
             return
-        self.get_model().objects.filter(
-            Q(last_used__isnull=True) | Q(last_used__lte=threshold), pk=token.pk
-        ).update(last_used=now)
-        token.last_used = now
+        networks = with_network(known, network)
+        changes = {"networks": networks, **({"last_used": now} if stale else {})}
+        if not self.get_model().objects.filter(pk=token.pk, networks=known).update(**changes):
+            return
+        for name, value in changes.items():
+            setattr(token, name, value)
+        if known and request is not None:
+            self.report_new_network(token, network, str(normalise_address(address)), request)
+
+    def report_new_network(
+        self, token: Token, network: str, address: str, request: Request
+    ) -> None:
+        """Send ``token_used_from_new_network``; receivers may read ``request.user`` and
+        ``request.auth`` (set here, as DRF sets them once this authenticator returns)."""
+        from . import signals
+
+        request.user = token.user
+        request.auth = token
+        signals.token_used_from_new_network.send(
+            sender=type(token),
+            user=token.user,
+            token=token,
+            network=network,
+            ip_address=address,
+            request=request,
+        )
 
     def authenticate_header(self, request: Request) -> str:
         return self.keyword

@@ -49,6 +49,7 @@ USER_VERIFICATION_VALUES = ("required", "preferred", "discouraged")
 EXPECTED_TYPES = {
     key: (list, tuple) if isinstance(default, list) else type(default)
     for key, default in DEFAULTS.items()
+    if default is not None  # optional settings check their own types
 }
 LOCAL_CACHE_BACKENDS = (
     "django.core.cache.backends.locmem.LocMemCache",

@@ -31,6 +31,15 @@ DEFAULTS: dict[str, Any] = {
     # Lifetime of login tokens issued by the login endpoint.
     "LOGIN_TOKEN_MAX_AGE": timedelta(days=7),
     "LOGIN_TOKEN_MAX_UNUSED_PERIOD": timedelta(hours=1),
+    # Caps on API tokens' lifetimes for the whole site (None: no cap): see lifetimes.py.
+    "API_TOKEN_MAX_AGE": None,
+    "API_TOKEN_MAX_UNUSED_PERIOD": None,
+    # Leaked-secret reports (leaks.py): ECDSA public keys by identifier (PEM), HMAC shared
+    # secrets, the largest body accepted, and reports allowed per client address.
+    "LEAK_REPORT_PUBLIC_KEYS": {},
+    "LEAK_REPORT_HMAC_SECRETS": [],
+    "LEAK_REPORT_MAX_BYTES": 65536,
+    "LEAK_REPORT_RATE": "60/min",
     # Permission flags the host project's tokens can carry ("manage_tokens" is built in).
     "TOKEN_PERMISSIONS": [],
     # Policy scopes: name -> dotted path or PolicyScope instance.

@@ -108,6 +108,11 @@ class Token(models.Model):
     allowed_subnets = models.JSONField(default=default_subnets)
     perms = models.JSONField(default=list, blank=True)
     auto_policy = models.BooleanField(default=False)
+    #: The networks (IPv4 /24, IPv6 /48) the token was used from, oldest first, at most
+    #: :data:`django_stepup.networks.MAX_NETWORKS`: see :mod:`django_stepup.networks`.
+    networks = models.JSONField(default=list, blank=True, editable=False)
+    #: When the owner was reminded that the token is about to expire (once per token).
+    expiry_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = TokenManager()
 
@@ -376,6 +381,12 @@ class AuditEvent(models.Model):
         TOKEN_CREATED = "token_created", _("token created")
         TOKENS_REVOKED = "tokens_revoked", _("tokens revoked")
         SIGN_COUNT_REGRESSED = "sign_count_regressed", _("WebAuthn sign count regressed")
+        TOKEN_CHANGED = "token_changed", _("token changed")
+        TOKEN_USED_FROM_NEW_NETWORK = (
+            "token_used_from_new_network",
+            _("token used from a new network"),
+        )
+        TOKEN_REPORTED_LEAKED = "token_reported_leaked", _("token reported leaked")
 
     id = models.BigAutoField(primary_key=True)
     created = models.DateTimeField(_("created"), default=timezone.now, db_index=True)

@@ -1,7 +1,8 @@
 """Default receivers, connected in :meth:`StepUpConfig.ready`.
 
 - A password change revokes the user's login tokens (see :mod:`django_stepup.revocation`).
-- Factor activated or removed, recovery codes generated and API token created
+- Factor activated or removed, recovery codes generated, API token created, a
+  token used from a new network, a token about to expire and a token reported leaked
   email the user through Django's mail framework, unless ``NOTIFY_BY_EMAIL`` is
   False. The mails name the event, never a secret or a code.
 
@@ -112,3 +113,31 @@ def notify_recovery_codes_generated(sender, user, count, **kwargs):
 def notify_token_created(sender, user, token, **kwargs):
     if token.mfa is None:
         notify(user, "token_created", token=token, token_name=one_line(token.name))
+
+
+def notify_token_used_from_new_network(sender, user, token, network, ip_address, **kwargs):
+    notify(
+        user,
+        "token_used_from_new_network",
+        token=token,
+        token_name=one_line(token.name),
+        network=network,
+        ip_address=ip_address,
+    )
+
+
+def notify_token_reported_leaked(sender, user, token, url, source, **kwargs):
+    notify(
+        user,
+        "token_reported_leaked",
+        token=token,
+        token_name=one_line(token.name),
+        url=one_line(url),
+        source=one_line(source),
+    )
+
+
+def notify_token_expiring(sender, user, token, expires_at, **kwargs):
+    notify(
+        user, "token_expiring", token=token, token_name=one_line(token.name), expires_at=expires_at
+    )

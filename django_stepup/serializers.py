@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import serializers
 
-from . import otp, token_store
+from . import lifetimes, otp, token_store
 from .conf import stepup_settings
-from .models import Token, WebAuthnDevice
+from .models import AuditEvent, Token, WebAuthnDevice
 from .permissions import REACH_FIELDS
 from .subnets import normalise_subnets
 
@@ -166,6 +166,10 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     def validate(self, attrs):
         if self.instance is not None and self.instance.is_login_token:
             self._validate_login_token_change(self.instance, attrs)
+        else:
+            errors = lifetimes.lifetime_errors(attrs)
+            if errors:
+                raise serializers.ValidationError(errors)
         return attrs
 
     @staticmethod
@@ -197,14 +201,15 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     @staticmethod
     def reach(validated_data, *, creating=False):
         """The values of :data:`~django_stepup.permissions.REACH_FIELDS` this write sets;
-        creating, omitted fields count with their defaults."""
+        creating, omitted fields count with their defaults (a lifetime: the site's cap)."""
         reach = {}
         for name in REACH_FIELDS:
             if name in validated_data:
                 reach[name] = validated_data[name]
             elif creating:
                 field = cast("Field[Any, Any]", Token._meta.get_field(name))  # a concrete field
-                reach[name] = field.get_default()
+                # An omitted lifetime gets the site's cap, if any (see lifetimes.apply_caps).
+                reach[name] = lifetimes.caps().get(name, field.get_default())
         return reach
 
     @staticmethod
@@ -396,3 +401,19 @@ class PolicySerializer(RejectUnknownFieldsMixin, serializers.Serializer):
             "perm_read", self.instance.perm_read if self.instance else True
         )
         return validated
+
+
+class AuditEventSerializer(serializers.ModelSerializer):
+    """One security event of ``GET auth/events/``; ``details`` holds no secret by design."""
+
+    class Meta:
+        model = AuditEvent
+        fields = ["id", "created", "event", "token_id", "ip_address", "details"]
+        read_only_fields = fields
+
+
+class AuditEventFilterSerializer(serializers.Serializer):
+    """The query parameters of ``GET auth/events/``: ``event`` and ``token``, both optional."""
+
+    event = serializers.ChoiceField(choices=AuditEvent.Event.choices, required=False)
+    token = serializers.UUIDField(required=False)

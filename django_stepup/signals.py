@@ -15,7 +15,11 @@ __all__ = [
     "sign_count_regressed",
     "step_up_failed",
     "step_up_succeeded",
+    "token_changed",
     "token_created",
+    "token_expiring",
+    "token_reported_leaked",
+    "token_used_from_new_network",
     "tokens_revoked",
 ]
 
@@ -56,3 +60,21 @@ token_created = Signal()
 
 #: Tokens were revoked. Arguments: ``user``, ``tokens`` (ids), ``reason``, ``request``.
 tokens_revoked = Signal()
+
+#: A token's settings were changed through the API. Arguments: ``user``, ``token`` (as
+#: saved), ``fields`` (the names of the fields that changed, sorted), ``request``.
+token_changed = Signal()
+
+#: A token was used from a network (IPv4 /24, IPv6 /48) it was not used from before; the
+#: first network a token is used from sends nothing. Arguments: ``user``, ``token``,
+#: ``network`` (CIDR string), ``ip_address`` (the client address), ``request``.
+token_used_from_new_network = Signal()
+
+#: A live token's secret was reported leaked and the token was revoked. Arguments:
+#: ``user``, ``token`` (no longer stored), ``url`` (where it was found, or ""),
+#: ``source`` (who reported it, e.g. a code host, or "command"), ``request``.
+token_reported_leaked = Signal()
+
+#: An API token is about to expire; sent once per token by ``manage.py
+#: stepup_notify_expiring``. Arguments: ``user``, ``token``, ``expires_at``, ``request`` (None).
+token_expiring = Signal()

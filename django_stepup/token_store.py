@@ -12,8 +12,9 @@ audit row commits with the token. Deleting tokens is
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import ValidationError
 
-from . import policy_store, signals
+from . import lifetimes, policy_store, signals
 from .conf import stepup_settings
 from .exceptions import Conflict
 
@@ -39,10 +40,16 @@ def issue_token(user, *, request=None, **fields):
 
     ``fields`` are ``Token`` fields (``name``, ``max_age``, ``max_unused_period``,
     ``allowed_subnets``, ``perms``, ``auto_policy``, ``created``). Raises ``Conflict``
-    at the cap, and a ``ValidationError`` if the auto policy cannot be set up; then
-    nothing is written.
+    at the cap, and a ``ValidationError`` if the auto policy cannot be set up or a
+    lifetime breaks the site's caps (:mod:`~django_stepup.lifetimes`; a missing capped
+    field gets the cap); then nothing is written.
     """
     from .models import Token
+
+    fields = lifetimes.apply_caps(fields)
+    errors = lifetimes.lifetime_errors(fields)
+    if errors:
+        raise ValidationError(errors)
 
     with transaction.atomic():
         check_token_capacity(user)

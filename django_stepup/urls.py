@@ -22,6 +22,8 @@ urlpatterns = [
     path("passkey/challenge/", views.PasskeyChallengeView.as_view(), name="passkey-challenge"),
     path("mfa/verify/", views.MFAVerifyView.as_view(), name="mfa-verify"),
     path("recovery-codes/", views.RecoveryCodesView.as_view(), name="recovery-codes"),
+    path("events/", views.EventListView.as_view(), name="event-list"),
+    path("leaked-secrets/", views.LeakReportView.as_view(), name="leaked-secrets"),
 ]
 
 # -- Token management and token policies ------------------------------------------------

@@ -25,11 +25,12 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import otp, policy_store, signals, throttling, webauthn_factors
+from . import leaks, otp, policy_store, signals, throttling, webauthn_factors
 from .authentication import ConfiguredAuthenticationClasses, configured_authentication_classes
 from .conf import stepup_settings
 from .exceptions import CodedAPIException, StepUpRequired
-from .models import MFAMethod, Token, TokenPolicy, WebAuthnDevice, mfa_enabled
+from .models import AuditEvent, MFAMethod, Token, TokenPolicy, WebAuthnDevice, mfa_enabled
+from .pagination import LinkHeaderCursorPagination
 from .parsers import JSONParser
 from .permissions import (
     HasTokenPermission,
@@ -44,6 +45,8 @@ from .permissions import (
 from .policies import get_scope
 from .revocation import purge_expired_login_tokens, revoke_tokens
 from .serializers import (
+    AuditEventFilterSerializer,
+    AuditEventSerializer,
     CredentialSerializer,
     LoginSerializer,
     NewTOTPFactorSerializer,
@@ -489,6 +492,17 @@ TOKEN_MANAGEMENT_PERMISSIONS: list[type[BasePermission]] = [
 ]
 
 
+#: The token fields whose change sends ``token_changed`` (the flags are ``perms``).
+CHANGE_AUDITED_FIELDS = (
+    "name",
+    "max_age",
+    "max_unused_period",
+    "allowed_subnets",
+    "perms",
+    "auto_policy",
+)
+
+
 def _get_or_404(queryset, **lookup):
     """One 404 body for a missing, foreign or malformed id: no existence oracle."""
     try:
@@ -503,6 +517,34 @@ class SameNotFoundMixin(_GenericAPIViewBase):
             return super().get_object()
         except Http404:
             raise NotFound() from None
+
+
+class EventListView(StepUpAPIMixin, GenericAPIView):
+    """``GET auth/events/``: the account's own security events, newest first.
+
+    Pages of at most 100 events (cursor pagination, ``Link`` headers); ``?event=`` and
+    ``?token=`` narrow the list (a value that is no event name or no UUID is ``400``).
+    Guarded like token management: MFA when the user has it, ``perm_manage_tokens``,
+    and no restricted token.
+    """
+
+    serializer_class = AuditEventSerializer
+    permission_classes = TOKEN_MANAGEMENT_PERMISSIONS
+    pagination_class = LinkHeaderCursorPagination
+
+    def get_queryset(self):
+        filters = AuditEventFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        queryset = AuditEvent.objects.filter(user=self.request.user.pk)
+        if "event" in filters.validated_data:
+            queryset = queryset.filter(event=filters.validated_data["event"])
+        if "token" in filters.validated_data:
+            queryset = queryset.filter(token_id=filters.validated_data["token"])
+        return queryset
+
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 class TokenViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.ModelViewSet):
@@ -543,9 +585,21 @@ class TokenViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.ModelViewSet):
         )
         with transaction.atomic():
             policy_store.lock_token(token)
+            before = {name: getattr(token, name) for name in CHANGE_AUDITED_FIELDS}
             serializer.save()
             if serializer.validated_data.get("auto_policy"):
                 policy_store.ensure_restrictive_defaults(token)
+            changed = sorted(
+                name for name, value in before.items() if getattr(token, name) != value
+            )
+            if changed:
+                signals.token_changed.send(
+                    sender=Token,
+                    user=token.user,
+                    token=token,
+                    fields=changed,
+                    request=self.request,
+                )
 
     def perform_destroy(self, token):
         check_token_grant(cast(Token, self.request.auth), [], target=token)
@@ -617,3 +671,80 @@ class TokenPolicyViewSet(StepUpAPIMixin, SameNotFoundMixin, viewsets.GenericView
         check_token_grant(request.auth, [], target=policy.token)
         policy_store.delete_policy(policy)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# -- Leaked-secret reports from secret scanners -------------------------------------------
+
+#: The most strings one report may carry.
+MAX_LEAK_REPORT_ITEMS = 1000
+
+
+class LeakReportView(StepUpAPIMixin, APIView):
+    """``POST``: a secret scanner's signed report of leaked secrets (see :mod:`~django_stepup.leaks`).
+
+    Throttled per client address (``LEAK_REPORT_RATE``) before anything else; a body over
+    ``LEAK_REPORT_MAX_BYTES`` is ``413``; an unsigned or badly signed one ``401`` (nothing
+    is parsed or revealed); a body that is no list of ``{"token": "…", …}`` is ``400``.
+    """
+
+    authentication_classes = []
+    permission_classes = []
+
+    def post(self, request):
+        address = request.META.get("REMOTE_ADDR") or ""
+        wait = throttling.hit("leak-report", address, stepup_settings.LEAK_REPORT_RATE)
+        if wait:
+            raise exceptions.Throttled(wait=wait)
+        limit = stepup_settings.LEAK_REPORT_MAX_BYTES
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > limit:
+            return self.too_large(limit)
+        body = request.body
+        if len(body) > limit:
+            return self.too_large(limit)
+        if not leaks.signature_valid(body, request.META):
+            return Response(
+                {"detail": _("Invalid signature.")},
+                status=status.HTTP_401_UNAUTHORIZED,
+                headers={"WWW-Authenticate": "Signature"},
+            )
+        items = self.parse(body)
+        return Response(leaks.process_report(items, request=request))
+
+    @staticmethod
+    def too_large(limit):
+        return Response(
+            {"detail": _("A report may hold at most %(limit)d bytes.") % {"limit": limit}},
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+
+    @staticmethod
+    def parse(body):
+        import json
+
+        try:
+            items = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            items = None
+        if (
+            not isinstance(items, list)
+            or len(items) > MAX_LEAK_REPORT_ITEMS
+            or not all(
+                isinstance(item, dict) and isinstance(item.get("token"), str) for item in items
+            )
+        ):
+            raise exceptions.ValidationError(
+                {
+                    "non_field_errors": [
+                        _(
+                            "Expected a JSON list of at most %(count)d objects, each with a "
+                            'string "token".'
+                        )
+                        % {"count": MAX_LEAK_REPORT_ITEMS}
+                    ]
+                }
+            )
+        return items

@@ -11,6 +11,8 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 ALLOWED_HOSTS = ["testserver"]
 ROOT_URLCONF = "tests.urls"
+# The live_server fixture (tests of real HTTP from other source addresses) serves static files.
+STATIC_URL = "static/"
 AUTH_USER_MODEL = "testapp.User"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

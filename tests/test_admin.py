@@ -921,3 +921,15 @@ def test_deleting_a_webauthn_factor_is_the_api_removal(admin_client, user):
     assert not Token.objects.filter(pk=login_token.pk).exists()
     assert Token.objects.filter(pk=api_token.pk).exists()
     assert AuditEvent.objects.filter(event="factor_removed", user=user).exists()
+
+
+def test_changing_a_token_is_a_token_changed_event(admin_client):
+    from django_stepup.models import AuditEvent
+
+    token = TokenFactory(name="before")
+    response = admin_client.post(change_url(token), change_data(name="after"))
+    assert response.status_code == 302
+    [event] = AuditEvent.objects.filter(event="token_changed")
+    assert event.token_id == token.pk and event.user == token.user
+    assert event.details["fields"] == ["name"]
+    assert event.details["actor_id"] != token.user.pk

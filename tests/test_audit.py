@@ -24,7 +24,7 @@ from tests.factories import PASSWORD, TokenFactory, TOTPDeviceFactory, UserFacto
 from tests.utils import authenticated, login_body, login_field
 
 LOGGER = "django_stepup.audit"
-EXTRA_FIELDS = ("event", "user_id", "token_id", "ip_address", "details")
+EXTRA_FIELDS = ("event", "user_id", "token_id", "ip_address", "outcome", "details")
 
 
 @pytest.fixture
@@ -79,6 +79,7 @@ def test_login(api_client, user, audit_records):
         {"mfa": False},
     )
     assert record.levelno == logging.INFO
+    assert record.outcome == "success"
 
 
 def test_login_with_a_wrong_password(api_client, user, audit_records):
@@ -88,6 +89,7 @@ def test_login_with_a_wrong_password(api_client, user, audit_records):
     row, record = the_event(audit_records, "login_failed", password, PASSWORD)
     assert (row.user, row.token_id, row.ip_address, row.details) == (user, None, "127.0.0.1", {})
     assert record.levelno == logging.WARNING
+    assert record.outcome == "failure"
     assert record.getMessage() == f"login_failed user={user.pk} token=None ip=127.0.0.1 "
 
 
@@ -442,3 +444,18 @@ def test_a_failed_token_issue_leaves_neither(user, failing_receiver):
         issue_token(user, name="ci")
     assert not Token.objects.exists()
     assert not AuditEvent.objects.exists()
+
+
+def test_a_record_formats_as_one_json_object(api_client, user, audit_records):
+    """The stable fields, as a JSON formatter for a SIEM would write them."""
+    api_client.post("/auth/login/", login_body(user, "wrong"), format="json")
+    [record] = audit_records()
+    line = json.dumps({field: getattr(record, field) for field in EXTRA_FIELDS})
+    assert json.loads(line) == {
+        "event": "login_failed",
+        "user_id": user.pk,
+        "token_id": None,
+        "ip_address": "127.0.0.1",
+        "outcome": "failure",
+        "details": {},
+    }

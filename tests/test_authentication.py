@@ -12,7 +12,7 @@ from django_stepup.authentication import StepUpTokenAuthentication
 from django_stepup.exceptions import StepUpRequired
 from django_stepup.models import MFAState, Token
 from tests.factories import TokenFactory
-from tests.utils import authenticated
+from tests.utils import KNOWN_NETWORKS, authenticated
 
 URL = "/whoami/"
 INVALID = {"detail": "Invalid token."}
@@ -82,7 +82,7 @@ def test_query_string_token_is_ignored(api_client, token):
 
 
 def test_authenticated_request_is_one_query(api_client, token, django_assert_num_queries):
-    Token.objects.filter(pk=token.pk).update(last_used=timezone.now())
+    Token.objects.filter(pk=token.pk).update(last_used=timezone.now(), networks=KNOWN_NETWORKS)
     with django_assert_num_queries(1) as captured:
         response = authenticated(api_client, token.secret).get(URL)
     assert response.status_code == 200
@@ -91,7 +91,7 @@ def test_authenticated_request_is_one_query(api_client, token, django_assert_num
 
 def test_mfa_state_is_joined_in_the_same_query(api_client, token, django_assert_num_queries):
     MFAState.objects.create(user=token.user, enabled=True)
-    Token.objects.filter(pk=token.pk).update(last_used=timezone.now())
+    Token.objects.filter(pk=token.pk).update(last_used=timezone.now(), networks=KNOWN_NETWORKS)
     client = authenticated(api_client, token.secret)
     with django_assert_num_queries(1):
         response = client.get(URL)

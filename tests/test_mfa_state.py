@@ -14,7 +14,7 @@ from django_stepup.mfa_state import device_models, has_confirmed_device
 from django_stepup.models import MFAState, Token, WebAuthnDevice, mfa_enabled
 from tests.factories import TokenFactory, TOTPDeviceFactory, UserFactory
 from tests.testapp.models import KeyDevice
-from tests.utils import authenticated, in_parallel, login_body
+from tests.utils import KNOWN_NETWORKS, authenticated, in_parallel, login_body
 
 LOGIN = "/auth/login/"
 TOKENS = "/auth/tokens/"
@@ -107,7 +107,9 @@ class TestDevicesDecide:
 
 class TestQueries:
     def test_a_missing_row_costs_one_lookup_once(self, api_client, user, django_assert_num_queries):
-        token = TokenFactory(user=user, login=True, last_used=timezone.now())
+        token = TokenFactory(
+            user=user, login=True, last_used=timezone.now(), networks=KNOWN_NETWORKS
+        )
         client = authenticated(api_client, token.secret)
         with django_assert_num_queries(3):  # the token, the devices, the new row
             assert client.get(GUARDED).status_code == 200
@@ -117,7 +119,9 @@ class TestQueries:
 
     def test_a_row_keeps_the_one_select_budget(self, api_client, db, django_assert_num_queries):
         user = TOTPDeviceFactory().user
-        token = TokenFactory(user=user, login=True, last_used=timezone.now())
+        token = TokenFactory(
+            user=user, login=True, last_used=timezone.now(), networks=KNOWN_NETWORKS
+        )
         with django_assert_num_queries(1):
             assert_step_up(authenticated(api_client, token.secret).get(GUARDED))
 

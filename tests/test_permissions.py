@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_stepup.models import MFAState, Token
 from django_stepup.permissions import RecentMFA
 from tests.factories import TokenFactory, UserFactory
-from tests.utils import authenticated
+from tests.utils import KNOWN_NETWORKS, authenticated
 
 CHALLENGE = (
     'Token error="insufficient_user_authentication", '
@@ -67,11 +67,15 @@ class TestMFARequiredIfEnabled:
         assert_challenge(get(api_client, token, self.URL))
 
     def test_adds_no_query(self, api_client, mfa_user, django_assert_num_queries):
-        token = TokenFactory(user=mfa_user, promoted=True, last_used=timezone.now())
+        token = TokenFactory(
+            user=mfa_user, promoted=True, last_used=timezone.now(), networks=KNOWN_NETWORKS
+        )
         client = authenticated(api_client, token.secret)
         with django_assert_num_queries(1):
             assert client.get(self.URL).status_code == 200
-        unpromoted = TokenFactory(user=mfa_user, login=True, last_used=timezone.now())
+        unpromoted = TokenFactory(
+            user=mfa_user, login=True, last_used=timezone.now(), networks=KNOWN_NETWORKS
+        )
         client = authenticated(api_client, unpromoted.secret)
         with django_assert_num_queries(1):
             assert_challenge(client.get(self.URL))

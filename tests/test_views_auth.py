@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_stepup import signals, tokens
 from django_stepup.models import Token
 from tests.factories import PASSWORD, TokenFactory, TOTPDeviceFactory, UserFactory
-from tests.utils import authenticated, login_body, login_field, login_name
+from tests.utils import KNOWN_NETWORKS, authenticated, login_body, login_field, login_name
 
 LOGIN = "/auth/login/"
 LOGOUT = "/auth/logout/"
@@ -296,7 +296,9 @@ class TestAccount:
     def test_costs_the_authentication_query_only(
         self, api_client, factor, django_assert_num_queries
     ):
-        token = TokenFactory(user=factor.user, login=True, last_used=timezone.now())
+        token = TokenFactory(
+            user=factor.user, login=True, last_used=timezone.now(), networks=KNOWN_NETWORKS
+        )
         client = authenticated(api_client, token.secret)
         with django_assert_num_queries(1):
             assert client.get(ACCOUNT).status_code == 200

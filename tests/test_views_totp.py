@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_stepup import otp
 from django_stepup.models import AuditEvent, MFAState, RecoveryCode, Token
 from tests.factories import TokenFactory, TOTPDeviceFactory, UserFactory
-from tests.utils import authenticated
+from tests.utils import KNOWN_NETWORKS, authenticated
 
 FACTORS = "/auth/totp/"
 MFA_VERIFY = "/auth/mfa/verify/"
@@ -148,7 +148,9 @@ class TestCreateFactor:
     def test_challenge_costs_no_query_beyond_authentication(
         self, api_client, factor, django_assert_num_queries
     ):
-        token = TokenFactory(user=factor.user, login=True, last_used=timezone.now())
+        token = TokenFactory(
+            user=factor.user, login=True, last_used=timezone.now(), networks=KNOWN_NETWORKS
+        )
         client = client_for(api_client, token)
         with django_assert_num_queries(1):
             assert_challenge(client.post(FACTORS, {"name": "x"}, format="json"))

@@ -14,6 +14,7 @@ EXAMPLE_DRF_TOKEN_TWIN=1 adds a read behind DRF's TokenAuthentication and its tw
 django-stepup (api/v1/twin/), for make deploy-check.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import django
@@ -172,6 +173,8 @@ LOGGING = {
 }
 
 if not DEBUG:
+    # API tokens unused for a year expire (an omitted max_unused_period gets this cap).
+    STEPUP["API_TOKEN_MAX_UNUSED_PERIOD"] = timedelta(days=365)
     SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

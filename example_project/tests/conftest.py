@@ -117,13 +117,20 @@ def make_domain():
 
 @pytest.fixture
 def snapshot(db):
-    """Every domain, RRset, token and policy row as plain values: equal means unchanged."""
+    """Every domain, RRset, token and policy row as plain values: equal means unchanged.
+
+    A token's ``networks`` is left out: it records the first use of the token from each
+    network, whatever the request does.
+    """
 
     def snapshot():
         return {
             "domains": list(Domain.objects.order_by("pk").values()),
             "rrsets": list(RRset.objects.order_by("pk").values()),
-            "tokens": list(Token.objects.order_by("pk").values()),
+            "tokens": [
+                {key: value for key, value in row.items() if key != "networks"}
+                for row in Token.objects.order_by("pk").values()
+            ],
             "policies": list(TokenPolicy.objects.order_by("pk").values()),
         }
 

@@ -55,6 +55,8 @@ ROUTES = {
     "api/v1/auth/passkey/challenge/": {"POST": PUBLIC},
     "passkeys/": {"GET": PUBLIC},
     "api/v1/auth/recovery-codes/": {"POST": MFA},
+    "api/v1/auth/events/": {"GET": MFA},
+    "api/v1/auth/leaked-secrets/": {"POST": PUBLIC},  # signed by a secret scanner instead
     "api/v1/auth/tokens/": {"GET": MFA, "POST": MFA},
     "api/v1/auth/tokens/<str:pk>/": {"GET": MFA, "PUT": MFA, "PATCH": MFA, "DELETE": MFA},
     "api/v1/auth/tokens/<str:token_id>/policies/<str:scope>/": {"GET": MFA, "POST": MFA},
