@@ -134,7 +134,7 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
             fields[f"perm_{flag}"] = PermissionFlagField(flag, required=False)
         return fields
 
-    def get_owner(self, token):
+    def get_owner(self, token) -> str | None:
         return getattr(token.user, get_user_model().get_email_field_name(), None)
 
     def to_representation(self, token):
@@ -282,13 +282,13 @@ class NewTOTPFactorSerializer(TOTPFactorSerializer):
     class Meta(TOTPFactorSerializer.Meta):
         fields = [*TOTPFactorSerializer.Meta.fields, "secret", "uri", "qr"]
 
-    def get_secret(self, device):
+    def get_secret(self, device) -> str:
         return otp.factor_secret(device)
 
-    def get_uri(self, device):
+    def get_uri(self, device) -> str:
         return otp.provisioning_uri(device)
 
-    def get_qr(self, device):
+    def get_qr(self, device) -> str:
         return otp.qr_svg(otp.provisioning_uri(device))
 
 
