@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import serializers
@@ -75,6 +76,15 @@ class RejectUnknownFieldsMixin(_SerializerBase):
         return super().to_internal_value(data)
 
 
+class StrictDurationField(serializers.DurationField):
+    """A duration in ASCII digits: Django's parser reads Arabic-Indic or full-width "10" as 10 s."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and not value.isascii():
+            self.fail("invalid", format="[DD] [HH:[MM:]]ss[.uuuuuu]")
+        return super().to_internal_value(value)
+
+
 class PermissionFlagField(StrictBooleanField):
     """``perm_<flag>``: whether the token holds one permission flag (login tokens hold all)."""
 
@@ -101,6 +111,10 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     least ``LAST_USED_INTERVAL``.
     """
 
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DurationField: StrictDurationField,
+    }
     owner = serializers.SerializerMethodField()
     # DRF moves declared fields off the class, so this never hides Serializer.is_valid().
     is_valid = serializers.BooleanField(read_only=True)  # type: ignore[assignment]
