@@ -278,7 +278,7 @@ class TOTPFactorSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer
     """A TOTP factor as listed: never its secret. ``last_used`` is null until it is active."""
 
     created = serializers.DateTimeField(source="created_at", read_only=True)
-    last_used = serializers.DateTimeField(source="last_used_at", read_only=True)
+    last_used = serializers.DateTimeField(source="last_used_at", read_only=True, allow_null=True)
 
     class Meta:
         model = TOTPDevice

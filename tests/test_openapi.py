@@ -163,3 +163,9 @@ def test_a_permission_of_another_package_documents_its_challenge():
         "401"
     ]["headers"]["WWW-Authenticate"]["description"]
     assert f'`Token {STEP_UP}, error_description="...", acr_values="phr"`' in header
+
+
+def test_a_factor_never_used_has_a_null_last_used():
+    """Found by schemathesis: the schema said a string, the API answers null."""
+    last_used = schema()["components"]["schemas"]["TOTPFactor"]["properties"]["last_used"]
+    assert last_used.get("nullable") is True

@@ -70,7 +70,7 @@ class DomainSerializer(serializers.ModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         if isinstance(self.parent, serializers.ListSerializer):
-            fields.pop("keys")
+            fields.pop("keys", None)
         return fields
 
     def create(self, validated_data):
@@ -84,6 +84,16 @@ class DomainSerializer(serializers.ModelSerializer):
             ) from None
         domain.create_apex_ns(now)
         return domain
+
+
+class DomainListSerializer(DomainSerializer):
+    """A domain as lists show it: without ``keys`` (for the schema; the list's serializer
+    drops the field itself)."""
+
+    keys = None
+
+    class Meta(DomainSerializer.Meta):
+        fields = [name for name in DomainSerializer.Meta.fields if name != "keys"]
 
 
 class RecordsField(serializers.ListField):

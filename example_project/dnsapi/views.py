@@ -3,12 +3,18 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from django_stepup.contrib.spectacular import ErrorSerializer
 from django_stepup.permissions import (
     HasTokenPermission,
     MFARequiredIfEnabled,
@@ -22,7 +28,13 @@ from . import bulk
 from . import validators as dns
 from .models import Domain, RRset
 from .pagination import LinkHeaderCursorPagination
-from .serializers import DUPLICATE_RRSET, BulkRRsetSerializer, DomainSerializer, RRsetSerializer
+from .serializers import (
+    DUPLICATE_RRSET,
+    BulkRRsetSerializer,
+    DomainListSerializer,
+    DomainSerializer,
+    RRsetSerializer,
+)
 
 SCOPE = "rrsets"
 #: How list filters and URL parts are checked: no query runs with a value that can't be stored.
@@ -50,6 +62,7 @@ def url_value(view, field, default=None):
     return value
 
 
+@extend_schema_view(list=extend_schema(responses=DomainListSerializer(many=True)))
 class DomainViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
@@ -101,9 +114,27 @@ class DomainViewSet(
 
 
 BULK_BODY = BulkRRsetSerializer(many=True)
+LINK = OpenApiParameter(
+    "Link",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200, 400],
+    description="first, prev and next pages (RFC 8288), when the list is paginated.",
+)
 
 
 @extend_schema_view(
+    list=extend_schema(
+        responses={
+            200: RRsetSerializer(many=True),
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="Pagination required: more RRsets than a page; follow the Link "
+                "header's first page.",
+            ),
+        },
+        parameters=[LINK],
+    ),
     update=extend_schema(
         responses={200: RRsetSerializer, 204: OpenApiResponse(description="No records: deleted.")}
     ),

@@ -39,6 +39,19 @@ def test_the_schema_tells_bulk_bodies_ttl_bounds_and_types(document):
     assert schemas["TokenRequest"]["additionalProperties"] is False
 
 
+def test_the_lists_are_documented_as_answered(document):
+    """Found by schemathesis: lists of domains have no keys, RRset lists are plain arrays
+    (the pages' links are in the Link header) and may be a 400 asking for pagination."""
+    domains = document["paths"]["/api/v1/domains/"]["get"]["responses"]["200"]
+    item = domains["content"]["application/json"]["schema"]["items"]["$ref"].split("/")[-1]
+    assert "keys" not in document["components"]["schemas"][item]["properties"]
+    rrsets = document["paths"]["/api/v1/domains/{name}/rrsets/"]["get"]["responses"]
+    page = rrsets["200"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    assert document["components"]["schemas"][page]["type"] == "array"
+    assert "Link" in rrsets["200"]["headers"]
+    assert "400" in rrsets
+
+
 def test_the_schema_documents_the_step_up_challenge_on_the_host_viewsets(document):
     """RRsetViewSet declares MFARequiredIfEnabled; no decorator documents the challenge."""
     unauthorized = document["paths"]["/api/v1/domains/"]["post"]["responses"]["401"]
