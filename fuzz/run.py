@@ -14,7 +14,9 @@ on tokens/{id}/ (may delete it too).
 """
 
 import argparse
+import collections
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -26,6 +28,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "example_project"
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
+
+
+ACCESS_LINE = re.compile(r'"[A-Z]+ \S+ HTTP/[0-9.]+" (\d{3}) ')
+
+
+def status_counts(text):
+    """Responses by status, from runserver's access log."""
+    return collections.Counter(int(code) for code in ACCESS_LINE.findall(text))
+
+
+def summary(statuses):
+    shown = ", ".join(f"{code}: {count}" for code, count in sorted(statuses.items()))
+    return f"{sum(statuses.values())} requests ({shown})"
 
 
 def free_port():
@@ -99,15 +114,17 @@ def main():
         }
     )
     tokens = make_tokens()
+    log = workdir / "server.log"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         cwd=EXAMPLE,
         stdout=subprocess.DEVNULL,
-        stderr=open(workdir / "server.log", "w"),  # noqa: SIM115 (closed with the process)
+        stderr=open(log, "w"),  # noqa: SIM115 (closed with the process)
     )
     failed = []
+    totals = {}
     try:
         wait_for(f"{base}/api/v1/schema/?format=json")
         schemathesis = Path(sys.executable).with_name("schemathesis")
@@ -136,15 +153,21 @@ def main():
                 "--workers",
                 "1",
             ]
-            result = subprocess.run(command, check=False, timeout=args.max_time + 120)
-            print(f"==== {kind}: exit status {result.returncode} ====", flush=True)
-            if result.returncode != 0:
+            start = log.stat().st_size
+            result = subprocess.run(command, check=False, timeout=args.max_time + 120, cwd=workdir)
+            statuses = status_counts(log.read_text()[start:])
+            totals[kind] = statuses
+            print(f"==== {kind}: exit status {result.returncode}, {summary(statuses)} ====")
+            if result.returncode != 0 or any(code >= 500 for code in statuses):
                 failed.append(kind)
     finally:
         server.terminate()
         server.wait(timeout=10)
-    errors = (workdir / "server.log").read_text().count("Traceback")
-    print(f"\nserver tracebacks: {errors}; failed token kinds: {failed or 'none'}")
+    errors = log.read_text().count("Traceback")
+    print("\nTotals (requests the server answered, by status):")
+    for kind, statuses in totals.items():
+        print(f"  {kind}: {summary(statuses)}")
+    print(f"server tracebacks: {errors}; failed token kinds: {failed or 'none'}")
     return 1 if failed or errors else 0
 
 
