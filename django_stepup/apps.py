@@ -46,10 +46,11 @@ class StepUpConfig(AppConfig):
 
     def load_schema_extensions(self):
         """drf-spectacular's extensions for the app, registered only if it is installed."""
-        import importlib.util
-
-        if importlib.util.find_spec("drf_spectacular") is not None:
-            from .contrib import spectacular  # noqa: F401
+        try:
+            import drf_spectacular  # noqa: F401
+        except ImportError:
+            return
+        from .contrib import spectacular  # noqa: F401
 
     def connect_receivers(self):
         from django.conf import settings

@@ -169,3 +169,28 @@ def test_a_factor_never_used_has_a_null_last_used():
     """Found by schemathesis: the schema said a string, the API answers null."""
     last_used = schema()["components"]["schemas"]["TOTPFactor"]["properties"]["last_used"]
     assert last_used.get("nullable") is True
+
+
+@pytest.mark.parametrize("installed", [True, False])
+def test_the_extensions_load_only_when_drf_spectacular_is_importable(installed):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    block = "" if installed else "sys.modules['drf_spectacular'] = None\n"
+    script = (
+        "import sys\n"
+        f"{block}"
+        "import django\n"
+        "from django.conf import settings\n"
+        "settings.configure(INSTALLED_APPS=['django.contrib.auth', 'django.contrib.contenttypes',"
+        " 'rest_framework', 'django_otp', 'django_otp.plugins.otp_totp', 'django_stepup'],"
+        " DATABASES={'default': {'ENGINE': 'django.db.backends.sqlite3', 'NAME': ':memory:'}})\n"
+        "django.setup()\n"
+        "print('django_stepup.contrib.spectacular' in sys.modules)\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == str(installed)
