@@ -612,7 +612,13 @@ class TokenPolicyViewSetSchema(_StepUpViewExtension):
             "destroy": extend_schema(
                 **common,
                 parameters=detail,
-                responses={204: OpenApiResponse(description="Deleted.")},
+                responses={
+                    204: OpenApiResponse(description="Deleted."),
+                    400: OpenApiResponse(
+                        ValidationErrorSerializer,
+                        description="The default policy stays while the token has others.",
+                    ),
+                },
             ),
         }
 
