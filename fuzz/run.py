@@ -1,8 +1,8 @@
 """Schema-driven fuzzing of the example project with schemathesis, with three kinds of token.
 
-Starts the example project (DEBUG off) on a fresh SQLite database on 127.0.0.1, makes a
-user with a TOTP factor and three tokens (a promoted login token, an unpromoted login
-token, an API token restricted to one RRset), then runs schemathesis against
+Starts the example project (DEBUG off) on a fresh SQLite database on 127.0.0.1, makes
+three users with a TOTP factor each and a token for each (a promoted login token, an
+unpromoted login token, an API token restricted to one RRset), then runs schemathesis against
 /api/v1/schema/ once per token, bounded by --max-time each. Fails on any response >= 500,
 any response that breaks the schema or any undocumented status code, and prints the
 totals of each run.
