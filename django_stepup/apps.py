@@ -44,6 +44,15 @@ class StepUpConfig(AppConfig):
         # fails to load is reported by the system checks (django_stepup.E015 to E017).
         with contextlib.suppress(Exception):
             policies.get_scopes()
+        self.load_schema_extensions()
+
+    def load_schema_extensions(self):
+        """drf-spectacular's extensions for the app, registered only if it is installed."""
+        try:
+            import drf_spectacular  # noqa: F401
+        except ImportError:
+            return
+        from .contrib import spectacular  # noqa: F401
 
     def connect_receivers(self):
         from django.conf import settings

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib.auth import get_user_model
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import serializers
@@ -75,6 +76,15 @@ class RejectUnknownFieldsMixin(_SerializerBase):
         return super().to_internal_value(data)
 
 
+class StrictDurationField(serializers.DurationField):
+    """A duration in ASCII digits: Django's parser reads Arabic-Indic or full-width "10" as 10 s."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and not value.isascii():
+            self.fail("invalid", format="[DD] [HH:[MM:]]ss[.uuuuuu]")
+        return super().to_internal_value(value)
+
+
 class PermissionFlagField(StrictBooleanField):
     """``perm_<flag>``: whether the token holds one permission flag (login tokens hold all)."""
 
@@ -101,6 +111,10 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
     least ``LAST_USED_INTERVAL``.
     """
 
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DurationField: StrictDurationField,
+    }
     owner = serializers.SerializerMethodField()
     # DRF moves declared fields off the class, so this never hides Serializer.is_valid().
     is_valid = serializers.BooleanField(read_only=True)  # type: ignore[assignment]
@@ -144,7 +158,7 @@ class TokenSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer):
             fields[f"perm_{flag}"] = PermissionFlagField(flag, required=False)
         return fields
 
-    def get_owner(self, token):
+    def get_owner(self, token) -> str | None:
         return getattr(token.user, get_user_model().get_email_field_name(), None)
 
     def to_representation(self, token):
@@ -279,7 +293,7 @@ class TOTPFactorSerializer(RejectUnknownFieldsMixin, serializers.ModelSerializer
     """A TOTP factor as listed: never its secret. ``last_used`` is null until it is active."""
 
     created = serializers.DateTimeField(source="created_at", read_only=True)
-    last_used = serializers.DateTimeField(source="last_used_at", read_only=True)
+    last_used = serializers.DateTimeField(source="last_used_at", read_only=True, allow_null=True)
 
     class Meta:
         model = TOTPDevice
@@ -297,13 +311,13 @@ class NewTOTPFactorSerializer(TOTPFactorSerializer):
     class Meta(TOTPFactorSerializer.Meta):
         fields = [*TOTPFactorSerializer.Meta.fields, "secret", "uri", "qr"]
 
-    def get_secret(self, device):
+    def get_secret(self, device) -> str:
         return otp.factor_secret(device)
 
-    def get_uri(self, device):
+    def get_uri(self, device) -> str:
         return otp.provisioning_uri(device)
 
-    def get_qr(self, device):
+    def get_qr(self, device) -> str:
         return otp.qr_svg(otp.provisioning_uri(device))
 
 

@@ -13,6 +13,7 @@ Internal: may change without notice.
 from typing import TYPE_CHECKING, NoReturn, cast
 
 from django.contrib.auth import authenticate, get_user_model
+from django.core.exceptions import RequestDataTooBig
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -83,6 +84,12 @@ class VerificationLocked(CodedAPIException):
     default_code = "verification_locked"
 
 
+class PayloadTooLarge(CodedAPIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is too large.")
+    default_code = "payload_too_large"
+
+
 class MFANotEnabled(CodedAPIException):
     status_code = status.HTTP_403_FORBIDDEN
     default_detail = _("Activate a second factor first.")
@@ -110,6 +117,11 @@ class StepUpAPIMixin(_APIViewBase):
 
     authentication_classes = ConfiguredAuthenticationClasses()
     parser_classes = [JSONParser]
+
+    def handle_exception(self, exc):
+        if isinstance(exc, RequestDataTooBig):
+            exc = PayloadTooLarge()  # a JSON 413, not Django's HTML 400
+        return super().handle_exception(exc)
 
     @classmethod
     def as_view(cls, *args, **initkwargs):

@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_stepup",
     "tests.testapp",
+    "drf_spectacular",
 ]
 
 MIDDLEWARE = [
@@ -67,7 +68,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["django_stepup.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "django_stepup.contrib.spectacular.AutoSchema",
 }
+
+SPECTACULAR_SETTINGS = {"TITLE": "django-stepup test app", "COMPONENT_SPLIT_REQUEST": True}
 
 STEPUP = {
     "TOKEN_PERMISSIONS": ["create_domain", "delete_domain"],

@@ -27,8 +27,40 @@ def test_bodies_other_than_json_are_a_415(client, url, content_type):
 
 
 @pytest.mark.parametrize("url", URLS)
-def test_a_body_over_the_upload_limit_is_a_400(client, url, settings):
+def test_a_body_over_the_upload_limit_is_a_json_413(client, url, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
     body = '{"name": "' + "a" * 4096 + '"}'
     response = client.generic("POST", url, body, content_type="application/json")
-    assert response.status_code in (400, 413)
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "The request body is too large.",
+        "code": "payload_too_large",
+    }
+
+
+@pytest.mark.parametrize("url", URLS)
+@pytest.mark.parametrize(
+    "body",
+    ['{"name": "a", "name": "b"}', '{"outer": {"x": 1, "x": 1}}', '[{"code": "1", "code": "2"}]'],
+)
+def test_a_body_with_a_duplicate_key_is_a_400_naming_it(client, url, body):
+    response = client.generic("POST", url, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error - duplicate key")
+
+
+def test_a_duplicate_key_writes_nothing(client):
+    from django_stepup.models import Token
+
+    count = Token.objects.count()
+    body = '{"name": "one", "name": "two"}'
+    response = client.generic("POST", "/auth/tokens/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert Token.objects.count() == count
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_invalid_json_is_still_a_400(client, url):
+    response = client.generic("POST", url, '{"name": ', content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("JSON parse error - ")

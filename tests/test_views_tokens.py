@@ -264,6 +264,9 @@ def test_mass_assigning_another_owner_is_rejected(bob, alice_client):
         ("max_age", "3651 00:00:00"),
         ("max_age", 1e308),
         ("max_age", "abc"),
+        ("max_age", "\u0661\u0660"),  # Arabic-Indic digits: "10" to Django's parser
+        ("max_age", "\uff11\uff10:\uff10\uff10"),  # full-width "10:00"
+        ("max_unused_period", "\u0967\u0966\u0966\u0966\u0966"),  # Devanagari 10000
         ("max_age", []),
         ("max_age", {}),
         ("max_unused_period", "-1 00:00:00"),

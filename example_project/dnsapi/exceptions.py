@@ -1,5 +1,7 @@
-"""deSEC's error bodies: any unknown object is ``404`` ``{"detail": "Not found."}``."""
+"""deSEC's error bodies: any unknown object is ``404`` ``{"detail": "Not found."}``; errors
+under /api/ are JSON (413 for an oversized body, 500)."""
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions
@@ -11,7 +13,15 @@ def exception_handler(exc, context):
     ``Http404("No Domain matches the given query.")`` would name the model."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    if isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
     return drf_exception_handler(exc, context)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
 
 
 def not_found(request, exception=None):

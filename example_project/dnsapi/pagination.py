@@ -26,6 +26,10 @@ class LinkHeaderCursorPagination(CursorPagination):
         self.queryset = queryset
         return super().paginate_queryset(queryset, request, view)
 
+    def get_paginated_response_schema(self, schema):
+        """The page is the plain list; the links are in the ``Link`` header."""
+        return schema
+
     def get_paginated_response(self, data):
         if not (self.has_next or self.has_previous):
             return Response(data)

@@ -3,6 +3,7 @@ import copy
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from . import validators as dns
@@ -11,22 +12,54 @@ from .models import Domain, RRset
 DUPLICATE_RRSET = "Another RRset with the same subdomain and type exists for this domain."
 
 
+class JSONStringField(serializers.CharField):
+    """A JSON string; DRF's CharField would turn 1 or 1.5 into "1" or "1.5"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class RecordContentField(JSONStringField):
+    """One record's content, in presentation format."""
+
+
+@extend_schema_field({"type": "string", "enum": list(dns.RECORD_TYPES)})
+class RecordTypeField(JSONStringField):
+    """An RRset's type: one of the supported types."""
+
+
+@extend_schema_field(
+    {
+        "type": "integer",
+        "minimum": dns.MIN_TTL,
+        "maximum": dns.MAX_TTL,
+        "description": "Seconds; at least the domain's minimum_ttl.",
+    }
+)
+class TTLField(serializers.IntegerField):
+    """An RRset's TTL: at most MAX_TTL here, at least the domain's minimum in validate_ttl."""
+
+
 class DomainSerializer(serializers.ModelSerializer):
     """deSEC's domain object. Its records are published as soon as they are written, so
     ``published`` is ``touched``. ``keys`` is left out of lists, as deSEC leaves it out."""
 
+    # Declared: the model's unique validator would reveal whose a name is; validate_name
+    # answers the same for every taken name.
+    name = JSONStringField(
+        max_length=dns.MAX_NAME_LENGTH,
+        validators=[dns.validate_domain_name],
+        trim_whitespace=False,
+    )
     published = serializers.DateTimeField(source="touched", read_only=True)
-    keys = serializers.ListField(read_only=True)
+    keys = serializers.ListField(child=serializers.DictField(), read_only=True)
 
     class Meta:
         model = Domain
         fields = ["name", "created", "published", "touched", "minimum_ttl", "keys"]
         read_only_fields = ["created", "touched", "minimum_ttl"]
-        # The model's unique validator would reveal whose a name is; validate_name answers
-        # the same for every taken name.
-        extra_kwargs = {
-            "name": {"validators": [dns.validate_domain_name], "trim_whitespace": False}
-        }
 
     def validate_name(self, value):
         owner = self.context["request"].user
@@ -37,7 +70,7 @@ class DomainSerializer(serializers.ModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
         if isinstance(self.parent, serializers.ListSerializer):
-            fields.pop("keys")
+            fields.pop("keys", None)
         return fields
 
     def create(self, validated_data):
@@ -53,13 +86,14 @@ class DomainSerializer(serializers.ModelSerializer):
         return domain
 
 
-class RecordContentField(serializers.CharField):
-    """A JSON string; DRF's CharField would turn 1 or 1.5 into "1" or "1.5"."""
+class DomainListSerializer(DomainSerializer):
+    """A domain as lists show it: without ``keys`` (for the schema; the list's serializer
+    drops the field itself)."""
 
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
+    keys = None
+
+    class Meta(DomainSerializer.Meta):
+        fields = [name for name in DomainSerializer.Meta.fields if name != "keys"]
 
 
 class RecordsField(serializers.ListField):
@@ -72,7 +106,7 @@ _FIELD_PROTOTYPES = {}
 class RRsetSerializer(serializers.ModelSerializer):
     domain = serializers.SlugRelatedField(slug_field="name", read_only=True)
     name = serializers.CharField(read_only=True)
-    subname = serializers.CharField(
+    subname = JSONStringField(
         allow_blank=True,
         required=False,
         default="",
@@ -80,8 +114,9 @@ class RRsetSerializer(serializers.ModelSerializer):
         trim_whitespace=False,
         validators=[dns.validate_subname],
     )
+    type = RecordTypeField(max_length=10, validators=[dns.validate_type])
     records = RecordsField()
-    ttl = serializers.IntegerField(max_value=dns.MAX_TTL)
+    ttl = TTLField(max_value=dns.MAX_TTL)
 
     class Meta:
         model = RRset

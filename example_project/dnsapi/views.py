@@ -3,11 +3,18 @@ from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from django_stepup.contrib.spectacular import ErrorSerializer
 from django_stepup.permissions import (
     HasTokenPermission,
     MFARequiredIfEnabled,
@@ -22,7 +29,13 @@ from . import bulk
 from . import validators as dns
 from .models import Domain, RRset
 from .pagination import LinkHeaderCursorPagination
-from .serializers import DUPLICATE_RRSET, DomainSerializer, RRsetSerializer
+from .serializers import (
+    DUPLICATE_RRSET,
+    BulkRRsetSerializer,
+    DomainListSerializer,
+    DomainSerializer,
+    RRsetSerializer,
+)
 
 SCOPE = "rrsets"
 #: How list filters and URL parts are checked: no query runs with a value that can't be stored.
@@ -50,6 +63,7 @@ def url_value(view, field, default=None):
     return value
 
 
+@extend_schema_view(list=extend_schema(responses=DomainListSerializer(many=True)))
 class DomainViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
@@ -106,6 +120,35 @@ class DomainViewSet(
         domain.delete()
 
 
+BULK_BODY = BulkRRsetSerializer(many=True)
+LINK = OpenApiParameter(
+    "Link",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200, 400],
+    description="first, prev and next pages (RFC 8288), when the list is paginated.",
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        responses={
+            200: RRsetSerializer(many=True),
+            400: OpenApiResponse(
+                ErrorSerializer,
+                description="Pagination required: more RRsets than a page; follow the Link "
+                "header's first page.",
+            ),
+        },
+        parameters=[LINK],
+    ),
+    update=extend_schema(
+        responses={200: RRsetSerializer, 204: OpenApiResponse(description="No records: deleted.")}
+    ),
+    partial_update=extend_schema(
+        responses={200: RRsetSerializer, 204: OpenApiResponse(description="No records: deleted.")}
+    ),
+)
 class RRsetViewSet(PolicyScopedMixin, viewsets.ModelViewSet):
     """``domains/{name}/rrsets/`` and one RRset by subname and type.
 
@@ -157,10 +200,22 @@ class RRsetViewSet(PolicyScopedMixin, viewsets.ModelViewSet):
         self.get_domain()  # an unknown domain is a 404 whatever the body
         return super().create(request, *args, **kwargs)
 
+    @extend_schema(
+        operation_id="domains_rrsets_bulk_update",
+        summary="Create or replace the RRsets listed (all or nothing)",
+        request=BULK_BODY,
+        responses={200: RRsetSerializer(many=True)},
+    )
     def bulk_update(self, request, *args, **kwargs):
         """PUT on ``rrsets/``: create or replace the RRsets listed (deSEC's bulk PUT)."""
         return self.bulk_write(request, status.HTTP_200_OK)
 
+    @extend_schema(
+        operation_id="domains_rrsets_bulk_partial_update",
+        summary="Create or change the RRsets listed (all or nothing)",
+        request=BulkRRsetSerializer(many=True, partial=True),
+        responses={200: RRsetSerializer(many=True)},
+    )
     def bulk_partial_update(self, request, *args, **kwargs):
         """PATCH on ``rrsets/``: create or change the RRsets listed (deSEC's bulk PATCH)."""
         return self.bulk_write(request, status.HTTP_200_OK)

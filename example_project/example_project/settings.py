@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_stepup",
@@ -136,6 +138,20 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["django_stepup.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "dnsapi.exceptions.exception_handler",
+    # drf-spectacular, with the errors each view can answer (django_stepup.contrib.spectacular).
+    "DEFAULT_SCHEMA_CLASS": "django_stepup.contrib.spectacular.AutoSchema",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "django-stepup example: a deSEC-like DNS API",
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The interactive page's assets come from drf-spectacular-sidecar: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # The DNS API (dnsapi): deSEC's minimum TTL of new domains, and their apex NS records.
@@ -170,6 +186,15 @@ LOGGING = {
         "django_stepup": {"handlers": ["stderr"], "level": LOG_LEVEL},
         "example_project": {"handlers": ["stderr"], "level": LOG_LEVEL},
     },
+}
+
+# Every 500 is logged with its traceback (django.request) to stderr, whatever DEBUG says;
+# it still propagates to Django's own "django" logger, which mails ADMINS with DEBUG off.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"stderr": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"handlers": ["stderr"], "level": "ERROR"}},
 }
 
 if not DEBUG:

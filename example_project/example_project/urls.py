@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.views import PasskeyPageView
 from django_stepup.admin_site import StepUpAdminSite
@@ -16,6 +17,8 @@ handler500 = "example_project.errors.server_error"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/health/", HealthView.as_view(), name="health"),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/v1/schema/ui/", SpectacularSwaggerView.as_view(url_name="schema"), name="schema-ui"),
     path("api/v1/auth/", include("django_stepup.urls")),
     path("api/v1/", include("dnsapi.urls")),
     # Plain JavaScript calling the API: passkey registration, step-up and passkey login.

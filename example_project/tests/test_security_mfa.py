@@ -42,6 +42,9 @@ ADMIN = "admin"  # the OTP-enforcing Django admin site
 ROUTES = {
     "api/v1/auth/login/": {"POST": PUBLIC},
     "api/v1/health/": {"GET": PUBLIC},
+    # The OpenAPI schema and its Swagger UI describe the API to anyone; they hold no data.
+    "api/v1/schema/": {"GET": PUBLIC},
+    "api/v1/schema/ui/": {"GET": PUBLIC},
     "api/v1/auth/logout/": {"POST": LOGIN_ANY},
     "api/v1/auth/account/": {"GET": LOGIN_ANY},
     "api/v1/auth/totp/": {"GET": LOGIN_ANY, "POST": MFA},

@@ -1,5 +1,6 @@
 import copy
 
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -29,6 +30,11 @@ class WhoAmIView(APIView):
     authentication_classes = [StepUpTokenAuthentication]
     permission_classes = [IsAuthenticated]
 
+    @extend_schema(
+        responses=inline_serializer(
+            "WhoAmI", {"email": serializers.EmailField(), "token": serializers.UUIDField()}
+        )
+    )
     def get(self, request):
         return Response({"email": request.user.email, "token": str(request.auth.id)})
 
@@ -36,6 +42,7 @@ class WhoAmIView(APIView):
 class GuardedView(APIView):
     """Answers 200 when its permission classes let the request through."""
 
+    @extend_schema(responses=inline_serializer("Ok", {"ok": serializers.BooleanField()}))
     def get(self, request):
         return Response({"ok": True})
 
@@ -105,7 +112,7 @@ class RecordSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["zone"].queryset = Zone.objects.filter(owner=self.context["request"].user)
+        fields["zone"].queryset = Zone.objects.filter(owner=self.context["request"].user.pk)
         return fields
 
 
@@ -119,7 +126,7 @@ class RecordViewSet(PolicyScopedMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         return (
-            Record.objects.filter(zone__owner=self.request.user)
+            Record.objects.filter(zone__owner=self.request.user.pk)
             .select_related("zone")
             .order_by("id")
         )
@@ -210,7 +217,7 @@ class ManualRecordViewSet(viewsets.ModelViewSet):
     policy_scope = "rrsets"
 
     def get_queryset(self):
-        return Record.objects.filter(zone__owner=self.request.user).order_by("id")
+        return Record.objects.filter(zone__owner=self.request.user.pk).order_by("id")
 
     def perform_create(self, serializer):
         check_policy(self.request, self.policy_scope, Record(**serializer.validated_data))
@@ -250,7 +257,7 @@ class ZoneViewSet(viewsets.ModelViewSet):
             fields = ["id", "name"]
 
     def get_queryset(self):
-        return Zone.objects.filter(owner=self.request.user)
+        return Zone.objects.filter(owner=self.request.user.pk)
 
     def perform_create(self, serializer):
         zone = serializer.save(owner=self.request.user)

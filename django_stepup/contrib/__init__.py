@@ -1,0 +1,1 @@
+"""Integrations with optional third-party packages, loaded only when they are installed."""
