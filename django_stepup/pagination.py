@@ -18,6 +18,10 @@ class LinkHeaderCursorPagination(CursorPagination):
     page_size = 100
     ordering = ("-created", "-id")
 
+    def get_paginated_response_schema(self, schema):
+        """The page is the plain list; the links are in the ``Link`` header."""
+        return schema
+
     def get_paginated_response(self, data):
         if not (self.has_next or self.has_previous):
             return Response(data)

@@ -27,7 +27,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from .conf import stepup_settings
-from .exceptions import PhishingResistantMFARequired, StepUpRequired
+from .exceptions import PHISHING_RESISTANT_ACR, PhishingResistantMFARequired, StepUpRequired
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -195,6 +195,14 @@ class PhishingResistantMFA(BasePermission):
 
     def applies_to(self, request: Request) -> bool:
         return True
+
+    def openapi_step_up(self, view: APIView) -> dict[str, Any]:
+        """The challenge's parameters, for the OpenAPI schema (``contrib.spectacular``)."""
+        parameters: dict[str, Any] = {}
+        if self.max_age is not None:
+            parameters["max_age"] = int(self.max_age.total_seconds())
+        parameters["acr_values"] = PHISHING_RESISTANT_ACR
+        return parameters
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         mfa = _token_mfa(request)

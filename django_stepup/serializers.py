@@ -325,7 +325,7 @@ class WebAuthnFactorSerializer(RejectUnknownFieldsMixin, serializers.ModelSerial
     """A WebAuthn factor as listed: never its key. ``last_used`` is null until an assertion."""
 
     created = serializers.DateTimeField(source="created_at", read_only=True)
-    last_used = serializers.DateTimeField(source="last_used_at", read_only=True)
+    last_used = serializers.DateTimeField(source="last_used_at", read_only=True, allow_null=True)
 
     class Meta:
         model = WebAuthnDevice

@@ -53,6 +53,14 @@ def test_a_configured_subclass_names_the_scheme_after_its_keyword():
         ("/auth/tokens/", "post", "201"),
         ("/auth/login/", "post", "200"),
         ("/auth/totp/{id}/", "delete", "204"),
+        ("/auth/webauthn/", "get", "200"),
+        ("/auth/webauthn/", "post", "201"),
+        ("/auth/webauthn/{id}/", "delete", "204"),
+        ("/auth/webauthn/{id}/verify/", "post", "200"),
+        ("/auth/webauthn/challenge/", "post", "200"),
+        ("/auth/passkey/challenge/", "post", "200"),
+        ("/auth/events/", "get", "200"),
+        ("/auth/leaked-secrets/", "post", "200"),
     ],
 )
 def test_success_codes_are_the_ones_answered(path, method, code):
@@ -63,7 +71,7 @@ def test_success_codes_are_the_ones_answered(path, method, code):
 def test_the_app_views_have_bodies_and_errors():
     document = schema()
     login = operation(document, "/auth/login/", "post")
-    assert set(login["responses"]) == {"200", "400", "401", "415", "429"}
+    assert set(login["responses"]) == {"200", "400", "401", "404", "415", "429"}
     assert "Retry-After" in login["responses"]["429"]["headers"]
     new_token = document["components"]["schemas"]["NewToken"]
     assert "token" in new_token["properties"]
@@ -77,6 +85,132 @@ def test_the_app_views_have_bodies_and_errors():
     assert set(destroy["responses"]) == {"204", "400", "401", "403", "404"}
     scope = next(p for p in policies["parameters"] if p["name"] == "scope")
     assert scope["schema"]["enum"] == ["private_records", "rrsets"]
+
+
+def body(document, path, method):
+    schema = operation(document, path, method)["requestBody"]["content"]["application/json"]
+    return resolve(document, schema["schema"])
+
+
+def resolve(document, schema):
+    if "$ref" in schema:
+        return document["components"]["schemas"][schema["$ref"].split("/")[-1]]
+    return schema
+
+
+def answer(document, path, method, code):
+    response = operation(document, path, method)["responses"][code]
+    return resolve(document, response["content"]["application/json"]["schema"])
+
+
+def test_login_and_mfa_verify_take_a_code_or_a_webauthn_credential():
+    from django.contrib.auth import get_user_model
+
+    document = schema()
+    username = get_user_model().USERNAME_FIELD
+    for path, alternatives in [
+        ("/auth/login/", [{username, "password", "code"}, {"credential"}]),
+        ("/auth/mfa/verify/", [{"code"}, {"credential"}]),
+    ]:
+        options = [resolve(document, o) for o in body(document, path, "post")["oneOf"]]
+        assert [set(o["properties"]) for o in options] == alternatives
+        credential = options[1]["properties"]["credential"]
+        assert credential["type"] == "object"
+        assert "AuthenticationResponseJSON" in credential["description"]
+    assert (
+        "webauthn_not_configured"
+        in (operation(document, "/auth/login/", "post")["responses"]["404"]["description"])
+    )
+
+
+def test_the_webauthn_views_have_bodies_and_errors():
+    document = schema()
+    assert body(document, "/auth/webauthn/", "post")["properties"].keys() == {"name"}
+    created = answer(document, "/auth/webauthn/", "post", "201")
+    assert set(created["properties"]) == {"id", "name", "options"}
+    assert "CreationOptionsJSON" in created["properties"]["options"]["description"]
+    listed = answer(document, "/auth/webauthn/", "get", "200")
+    assert set(resolve(document, listed["items"])["properties"]) == {
+        "id",
+        "name",
+        "created",
+        "last_used",
+    }
+    last_used = document["components"]["schemas"]["WebAuthnFactor"]["properties"]["last_used"]
+    assert last_used.get("nullable") is True
+    registration = body(document, "/auth/webauthn/{id}/verify/", "post")
+    assert "RegistrationResponseJSON" in registration["properties"]["credential"]["description"]
+    assert registration["additionalProperties"] is False
+    verify = operation(document, "/auth/webauthn/{id}/verify/", "post")
+    assert {"400", "401", "403", "404", "429"} <= set(verify["responses"])
+    challenge = operation(document, "/auth/webauthn/challenge/", "post")
+    assert "requestBody" not in challenge
+    assert "webauthn_not_enabled" in challenge["responses"]["403"]["description"]
+    options = answer(document, "/auth/webauthn/challenge/", "post", "200")
+    assert "RequestOptionsJSON" in options["properties"]["options"]["description"]
+    passkey = operation(document, "/auth/passkey/challenge/", "post")
+    assert "security" not in passkey
+    assert "Retry-After" in passkey["responses"]["429"]["headers"]
+    # Registering asks for the second factor of a user who has one.
+    assert STEP_UP in str(operation(document, "/auth/webauthn/", "post")["responses"]["401"])
+    assert STEP_UP not in str(operation(document, "/auth/webauthn/", "get")["responses"]["401"])
+
+
+def test_the_events_are_a_plain_list_paginated_by_link_headers_and_filtered():
+    document = schema()
+    events = operation(document, "/auth/events/", "get")
+    page = answer(document, "/auth/events/", "get", "200")
+    assert page["type"] == "array"
+    assert set(resolve(document, page["items"])["properties"]) == {
+        "id",
+        "created",
+        "event",
+        "token_id",
+        "ip_address",
+        "details",
+    }
+    assert "Link" in events["responses"]["200"]["headers"]
+    parameters = {p["name"]: p for p in events["parameters"]}
+    assert set(parameters) == {"cursor", "event", "token"}
+    assert "token_used_from_new_network" in parameters["event"]["schema"]["enum"]
+    assert parameters["token"]["schema"] == {"type": "string", "format": "uuid"}
+    assert {"400", "401", "403", "404"} <= set(events["responses"])
+    assert "Invalid cursor" in events["responses"]["404"]["description"]
+
+
+def test_the_leak_report_documents_its_signatures_and_answers():
+    document = schema()
+    report = operation(document, "/auth/leaked-secrets/", "post")
+    assert "security" not in report
+    headers = {p["name"] for p in report["parameters"] if p["in"] == "header"}
+    assert headers == {
+        "Github-Public-Key-Identifier",
+        "Github-Public-Key-Signature",
+        "X-Signature-256",
+    }
+    items = body(document, "/auth/leaked-secrets/", "post")
+    assert items["type"] == "array"
+    assert resolve(document, items["items"])["required"] == ["token"]
+    answers = answer(document, "/auth/leaked-secrets/", "post", "200")
+    label = resolve(document, answers["items"])["properties"]["label"]
+    assert set(resolve(document, label["allOf"][0])["enum"]) == {"true_positive", "false_positive"}
+    assert {"400", "401", "413", "429"} <= set(report["responses"])
+    assert report["responses"]["401"]["headers"]["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize(
+    ("path", "parameters"),
+    [
+        ("/guarded/phr/", ', acr_values="phr"'),
+        ("/guarded/phr-if-enrolled/", ', acr_values="phr"'),
+        ("/guarded/phr-recent/", ', max_age=300, acr_values="phr"'),
+    ],
+)
+def test_phishing_resistant_mfa_documents_the_phr_challenge(path, parameters):
+    responses = operation(schema(), path, "get")["responses"]
+    header = responses["401"]["headers"]["WWW-Authenticate"]["description"]
+    assert f'`Token {STEP_UP}, error_description="..."{parameters}`' in header
+    assert "phishing_resistant_mfa_required" in responses["401"]["description"]
 
 
 def test_bodies_that_refuse_unknown_keys_say_so():

@@ -36,6 +36,7 @@ from drf_spectacular.extensions import (
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.settings import spectacular_settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -50,7 +51,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from ..authentication import StepUpTokenAuthentication
-from ..exceptions import INSUFFICIENT_USER_AUTHENTICATION
+from ..exceptions import INSUFFICIENT_USER_AUTHENTICATION, PHISHING_RESISTANT_ACR
 from ..permissions import (
     INSUFFICIENT_TOKEN_PERMISSIONS,
     HasTokenPermission,
@@ -60,11 +61,14 @@ from ..permissions import (
 )
 from ..policies import PolicyScope, get_scopes
 from ..serializers import (
+    AuditEventSerializer,
+    CredentialSerializer,
     NewTOTPFactorSerializer,
     PolicySerializer,
     StrictCharField,
     TokenSerializer,
     TOTPFactorSerializer,
+    WebAuthnFactorSerializer,
 )
 
 __all__ = [
@@ -270,13 +274,7 @@ class StepUpSchemaMixin:
             text = challenge_text(scheme, parameters)
             if text not in formats:
                 formats.append(text)
-                condition = ", ".join(f"{k}={v}" for k, v in parameters.items())
-                lines.append(
-                    "Step-up required (RFC 9470, code mfa_required): promote the login "
-                    "token with a second factor (mfa/verify/)"
-                    + (f", no older than {condition}" if condition else "")
-                    + "."
-                )
+                lines.append(step_up_line(parameters))
         header = {
             "WWW-Authenticate": {
                 "schema": {"type": "string"},
@@ -284,6 +282,24 @@ class StepUpSchemaMixin:
             }
         }
         return " ".join(lines), header
+
+
+def step_up_line(parameters: dict[str, Any]) -> str:
+    """The 401's description of one step-up challenge."""
+    if parameters.get("acr_values") == PHISHING_RESISTANT_ACR:
+        text = (
+            "Step-up required (RFC 9470, code phishing_resistant_mfa_required): promote "
+            "the login token with a WebAuthn factor (webauthn/challenge/, then mfa/verify/ "
+            '{"credential"})'
+        )
+    else:
+        text = (
+            "Step-up required (RFC 9470, code mfa_required): promote the login "
+            "token with a second factor (mfa/verify/)"
+        )
+    if "max_age" in parameters:
+        text += f", no older than max_age={parameters['max_age']} seconds"
+    return text + "."
 
 
 def throttled() -> tuple[str, dict[str, Any]]:
@@ -343,6 +359,67 @@ class RecoveryCodesSerializer(serializers.Serializer):
     codes = serializers.ListField(child=serializers.CharField())
 
 
+WEBAUTHN_JSON = "WebAuthn Level 3 JSON (binary fields base64url without padding): "
+
+
+class PasskeyAssertionSerializer(CredentialSerializer):
+    credential = serializers.DictField(
+        help_text=WEBAUTHN_JSON + "an AuthenticationResponseJSON (credential.toJSON()) for "
+        "the options of passkey/challenge/."
+    )
+
+
+class StepUpAssertionSerializer(CredentialSerializer):
+    credential = serializers.DictField(
+        help_text=WEBAUTHN_JSON + "an AuthenticationResponseJSON (credential.toJSON()) for "
+        "the options of webauthn/challenge/."
+    )
+
+
+class RegistrationSerializer(CredentialSerializer):
+    credential = serializers.DictField(
+        help_text=WEBAUTHN_JSON + "a RegistrationResponseJSON (credential.toJSON()) for the "
+        "factor's creation options."
+    )
+
+
+class NewWebAuthnFactorSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    options = serializers.DictField(
+        help_text=WEBAUTHN_JSON + "PublicKeyCredentialCreationOptionsJSON, for "
+        "PublicKeyCredential.parseCreationOptionsFromJSON(); its challenge works once, for "
+        "at most 5 minutes."
+    )
+
+
+class RequestOptionsSerializer(serializers.Serializer):
+    options = serializers.DictField(
+        help_text=WEBAUTHN_JSON + "PublicKeyCredentialRequestOptionsJSON, for "
+        "PublicKeyCredential.parseRequestOptionsFromJSON(); its challenge works once, for "
+        "at most 5 minutes."
+    )
+
+
+class LeakReportItemSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="The string found in public.")
+    type = serializers.CharField(required=False, help_text="The scanner's name for its kind.")
+    url = serializers.CharField(required=False, help_text="Where it was found.")
+    # The metaclass pops declared fields: Field.source and Field.label stay unshadowed.
+    source = serializers.CharField(  # type: ignore[assignment]
+        required=False, help_text="The kind of place (e.g. content)."
+    )
+
+
+class LeakReportAnswerSerializer(serializers.Serializer):
+    token_hash = serializers.CharField(help_text="The SHA-256 (hex) of the reported string.")
+    token_type = serializers.CharField()
+    label = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=["true_positive", "false_positive"],
+        help_text="true_positive: a live token, now revoked; false_positive: no live token.",
+    )
+
+
 def _error(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=description)
 
@@ -357,6 +434,7 @@ RETRY_AFTER = OpenApiParameter(
 WWW_AUTHENTICATE = OpenApiParameter(
     "WWW-Authenticate", str, OpenApiParameter.HEADER, response=[401], description="The scheme."
 )
+NOT_CONFIGURED = _error("webauthn_not_configured: WebAuthn is not configured on this server.")
 THROTTLED = _error("Too many attempts: retry after the given number of seconds.")
 LOCKED = _error("verification_locked: too many failed attempts; an administrator must reset them.")
 
@@ -387,11 +465,21 @@ class LoginViewSchema(_StepUpViewExtension):
         return {
             "post": extend_schema(
                 tags=self.tags,
-                summary="Log in: a new login token, promoted at once by a valid code",
-                request=LoginSerializer,
+                summary="Log in: a new login token, promoted at once by a valid code or a passkey",
+                description="Either the user's credentials (and a code, which promotes the "
+                'token at once), or {"credential"}: a passkey assertion for the options of '
+                "passkey/challenge/, which answers a token promoted by WebAuthn.",
+                request=PolymorphicProxySerializer(
+                    component_name="LoginBody",
+                    serializers=[LoginSerializer, PasskeyAssertionSerializer],
+                    resource_type_field_name=None,
+                ),
                 responses={
                     200: NewTokenSerializer,
-                    401: _error("Invalid credentials (or code): the same answer for all."),
+                    401: _error(
+                        "Invalid credentials (or code, or passkey): the same answer for all."
+                    ),
+                    404: NOT_CONFIGURED,
                     429: THROTTLED,
                 },
                 parameters=[RETRY_AFTER, WWW_AUTHENTICATE],
@@ -476,11 +564,21 @@ class MFAVerifyViewSchema(_StepUpViewExtension):
             "post": extend_schema(
                 tags=self.tags,
                 summary="Promote the login token with any active factor or a recovery code",
-                request=CodeSerializer,
+                description='Either {"code"} (a TOTP code of any active factor, or a recovery '
+                'code) or {"credential"}: a WebAuthn assertion for the options of '
+                "webauthn/challenge/ (which promotes the token as phishing-resistant).",
+                request=PolymorphicProxySerializer(
+                    component_name="MFAVerifyBody",
+                    serializers=[CodeSerializer, StepUpAssertionSerializer],
+                    resource_type_field_name=None,
+                ),
                 responses={
                     200: TokenSerializer,
                     403: LOCKED,
-                    404: _error("No active factor."),
+                    404: _error(
+                        "No active factor; webauthn_not_configured: WebAuthn is not "
+                        "configured on this server."
+                    ),
                     429: THROTTLED,
                 },
                 parameters=[RETRY_AFTER],
@@ -498,6 +596,213 @@ class RecoveryCodesViewSchema(_StepUpViewExtension):
                 summary="Replace the recovery codes; the new ones are shown this once",
                 request=None,
                 responses={201: RecoveryCodesSerializer},
+            )
+        }
+
+
+FACTOR_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The factor id.")
+
+
+class WebAuthnFactorListViewSchema(_StepUpViewExtension):
+    target_class = "django_stepup.views.WebAuthnFactorListView"
+
+    def declarations(self) -> dict[str, Any]:
+        return {
+            "get": extend_schema(
+                tags=self.tags,
+                summary="The user's WebAuthn factors",
+                responses={200: WebAuthnFactorSerializer(many=True)},
+            ),
+            "post": extend_schema(
+                tags=self.tags,
+                summary="A new, pending WebAuthn factor and its creation options",
+                request=WebAuthnFactorSerializer,
+                responses={201: NewWebAuthnFactorSerializer, 404: NOT_CONFIGURED},
+            ),
+        }
+
+
+class WebAuthnFactorDetailViewSchema(_StepUpViewExtension):
+    target_class = "django_stepup.views.WebAuthnFactorDetailView"
+
+    def declarations(self) -> dict[str, Any]:
+        return {
+            "delete": extend_schema(
+                tags=self.tags,
+                summary="Remove a WebAuthn factor",
+                parameters=[FACTOR_ID],
+                responses={204: OpenApiResponse(description="Removed.")},
+            )
+        }
+
+
+class WebAuthnFactorVerifyViewSchema(_StepUpViewExtension):
+    target_class = "django_stepup.views.WebAuthnFactorVerifyView"
+
+    def declarations(self) -> dict[str, Any]:
+        return {
+            "post": extend_schema(
+                tags=self.tags,
+                summary="Activate the factor with its registration response; promote the token",
+                parameters=[FACTOR_ID, RETRY_AFTER],
+                request=RegistrationSerializer,
+                responses={
+                    200: TokenSerializer,
+                    403: LOCKED,
+                    404: _error(
+                        "No such pending factor of this token (or webauthn_not_configured)."
+                    ),
+                    429: THROTTLED,
+                },
+            )
+        }
+
+
+class WebAuthnChallengeViewSchema(_StepUpViewExtension):
+    target_class = "django_stepup.views.WebAuthnChallengeView"
+
+    def declarations(self) -> dict[str, Any]:
+        return {
+            "post": extend_schema(
+                tags=self.tags,
+                summary="Request options for a WebAuthn step-up of this login token",
+                request=None,
+                responses={
+                    200: RequestOptionsSerializer,
+                    403: _error("webauthn_not_enabled: register a WebAuthn factor first."),
+                    404: NOT_CONFIGURED,
+                },
+            )
+        }
+
+
+class PasskeyChallengeViewSchema(_StepUpViewExtension):
+    target_class = "django_stepup.views.PasskeyChallengeView"
+
+    def declarations(self) -> dict[str, Any]:
+        return {
+            "post": extend_schema(
+                tags=self.tags,
+                summary="Request options for a passkey login (login {credential})",
+                request=None,
+                responses={200: RequestOptionsSerializer, 404: NOT_CONFIGURED, 429: THROTTLED},
+                parameters=[RETRY_AFTER],
+                auth=[],
+            )
+        }
+
+
+EVENT_LINK = OpenApiParameter(
+    "Link",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description='first, prev and next pages (RFC 8288: <url>; rel="next"), when there are '
+    "more events than a page.",
+)
+
+
+class EventListViewSchema(_StepUpViewExtension):
+    target_class = "django_stepup.views.EventListView"
+
+    def declarations(self) -> dict[str, Any]:
+        from ..models import AuditEvent
+
+        return {
+            "get": extend_schema(
+                tags=self.tags,
+                summary="The account's security events, newest first",
+                parameters=[
+                    OpenApiParameter(
+                        "event",
+                        str,
+                        enum=sorted(AuditEvent.Event.values),
+                        description="Only events of this kind.",
+                    ),
+                    OpenApiParameter(
+                        "token", OpenApiTypes.UUID, description="Only events of this token."
+                    ),
+                    EVENT_LINK,
+                ],
+                responses={
+                    200: AuditEventSerializer(many=True),
+                    400: OpenApiResponse(
+                        ValidationErrorSerializer,
+                        description="A filter that is no event name or no UUID.",
+                    ),
+                    404: _error("Invalid cursor."),
+                },
+            )
+        }
+
+    def view_replacement(self) -> type[APIView]:
+        from ..models import AuditEvent
+
+        class EventListView(self.target):  # type: ignore[name-defined]
+            def get_queryset(self) -> Any:
+                if getattr(self, "swagger_fake_view", False):
+                    return AuditEvent.objects.none()
+                return super().get_queryset()
+
+        return _replace(EventListView, **self.declarations())
+
+
+SIGNATURE_HEADERS = [
+    OpenApiParameter(
+        "Github-Public-Key-Identifier",
+        str,
+        OpenApiParameter.HEADER,
+        description="A key of LEAK_REPORT_PUBLIC_KEYS (with Github-Public-Key-Signature).",
+    ),
+    OpenApiParameter(
+        "Github-Public-Key-Signature",
+        str,
+        OpenApiParameter.HEADER,
+        description="Base64 ECDSA (SHA-256, DER) signature of the raw body by that key.",
+    ),
+    OpenApiParameter(
+        "X-Signature-256",
+        str,
+        OpenApiParameter.HEADER,
+        description="sha256=<hex>: HMAC-SHA256 of the raw body under a LEAK_REPORT_HMAC_SECRETS "
+        "secret (instead of the two headers above).",
+    ),
+]
+
+
+class LeakReportViewSchema(_StepUpViewExtension):
+    target_class = "django_stepup.views.LeakReportView"
+
+    def declarations(self) -> dict[str, Any]:
+        return {
+            "post": extend_schema(
+                tags=self.tags,
+                summary="A secret scanner's signed report of leaked secrets",
+                description="The secret scanning partner format. Each live token reported "
+                "is revoked and its owner told; the answer names each string by its SHA-256.",
+                parameters=[
+                    *SIGNATURE_HEADERS,
+                    OpenApiParameter(
+                        "WWW-Authenticate",
+                        str,
+                        OpenApiParameter.HEADER,
+                        response=[401],
+                        description="Signature",
+                    ),
+                    RETRY_AFTER,
+                ],
+                request=LeakReportItemSerializer(many=True),
+                responses={
+                    200: LeakReportAnswerSerializer(many=True),
+                    400: OpenApiResponse(
+                        ValidationErrorSerializer,
+                        description="Not a JSON list of at most 1000 objects with a string token.",
+                    ),
+                    401: _error("No signature, or a signature that does not verify."),
+                    413: _error("Over LEAK_REPORT_MAX_BYTES."),
+                    429: THROTTLED,
+                },
+                auth=[],
             )
         }
 
