@@ -18,6 +18,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.exceptions import NotFound
@@ -324,19 +325,27 @@ class TOTPFactorListView(StepUpTokenView):
         return Response(data, status=status.HTTP_201_CREATED, headers=NO_STORE)
 
 
-class TOTPFactorDetailView(StepUpTokenView):
-    """``DELETE``: remove a factor; needs a recent promotion when the user has MFA."""
+class FactorDetailView(StepUpTokenView):
+    """``DELETE``: remove one of the user's factors of ``device_model`` (a credential change);
+    needs a recent promotion when the user has MFA."""
 
     permission_classes = [IsAuthenticated, IsLoginToken, RecentMFA]
+    device_model: type[Device]
 
     def delete(self, request, pk):
         factor = None
         if pk <= otp.MAX_FACTOR_ID:
-            factor = TOTPDevice.objects.filter(user=request.user, pk=pk).first()
+            factor = self.device_model.objects.filter(user=request.user, pk=pk).first()
         if factor is None:
             raise exceptions.NotFound
         otp.remove_factor(factor, keep_token=request.auth, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TOTPFactorDetailView(FactorDetailView):
+    """``DELETE``: remove a TOTP factor."""
+
+    device_model = TOTPDevice
 
 
 class TOTPFactorVerifyView(StepUpTokenView):
@@ -414,19 +423,10 @@ class WebAuthnFactorListView(StepUpTokenView):
         )
 
 
-class WebAuthnFactorDetailView(StepUpTokenView):
-    """``DELETE``: remove a WebAuthn factor (a credential change, as for TOTP factors)."""
+class WebAuthnFactorDetailView(FactorDetailView):
+    """``DELETE``: remove a WebAuthn factor."""
 
-    permission_classes = [IsAuthenticated, IsLoginToken, RecentMFA]
-
-    def delete(self, request, pk):
-        factor = None
-        if pk <= otp.MAX_FACTOR_ID:
-            factor = WebAuthnDevice.objects.filter(user=request.user, pk=pk).first()
-        if factor is None:
-            raise exceptions.NotFound
-        otp.remove_factor(factor, keep_token=request.auth, request=request)
-        return Response(status=status.HTTP_204_NO_CONTENT)
+    device_model = WebAuthnDevice
 
 
 class WebAuthnFactorVerifyView(StepUpTokenView):
